@@ -1,0 +1,121 @@
+//! TREC formats: qrels (`qid iter docid rel`) and runs (`qid Q0 docid rank score tag`), read and written.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::data::{Qrels, Run};
+use crate::error::{Error, Result};
+
+use super::fields::{parse_grade, parse_score, split_ws, utf8};
+use super::lines::{LineReader, Loaded, SkipLog, Strictness};
+
+/// Reads TREC qrels: 4 whitespace-separated columns per line.
+pub fn read_trec_qrels(path: &Path, strictness: Strictness) -> Result<Loaded<Qrels>> {
+    let mut lines = LineReader::open(path)?;
+    let mut log = SkipLog::new(strictness);
+    let mut qrels = Qrels::new();
+    while let Some(line) = lines.next_bytes()? {
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        let parsed = (|| {
+            let (f, n) = split_ws::<4>(line);
+            if n != 4 {
+                return Err(format!("expected 4 columns (qid iter docid rel), found {}", if n > 4 { "more".into() } else { n.to_string() }));
+            }
+            Ok((utf8(f[0], "query id")?, utf8(f[2], "document id")?, parse_grade(f[3])?))
+        })();
+        match parsed {
+            Ok((q, d, g)) => {
+                if qrels.insert(q, d, g).is_some() {
+                    let msg = format!("duplicate judgment for query {q:?}, document {d:?}");
+                    log.skip(lines.error(msg))?;
+                }
+            }
+            Err(msg) => log.skip(lines.error(msg))?,
+        }
+    }
+    if lines.line_no() == 0 {
+        return Err(Error::file(path, "file is empty"));
+    }
+    Ok(log.finish(qrels))
+}
+
+/// One parsed TREC run line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunLine<'a> {
+    /// Query id.
+    pub qid: &'a [u8],
+    /// Document id.
+    pub docid: &'a [u8],
+    /// Score.
+    pub score: f64,
+}
+
+/// Parses one TREC run line (6 columns; the rank and tag are not used, as in trec_eval).
+#[inline]
+pub fn parse_run_line(line: &[u8]) -> std::result::Result<RunLine<'_>, String> {
+    let (f, n) = split_ws::<6>(line);
+    if n != 6 {
+        return Err(format!(
+            "expected 6 columns (qid Q0 docid rank score tag), found {}",
+            if n > 6 { "more".into() } else { n.to_string() }
+        ));
+    }
+    Ok(RunLine { qid: f[0], docid: f[2], score: parse_score(f[4])? })
+}
+
+/// Reads a TREC run into memory. Duplicate (query, document) rows are an error, as in trec_eval.
+pub fn read_trec_run(path: &Path, strictness: Strictness) -> Result<Loaded<Run>> {
+    let mut lines = LineReader::open(path)?;
+    let mut log = SkipLog::new(strictness);
+    let mut run = Run::new();
+    let mut seen: rustc_hash::FxHashSet<(String, String)> = Default::default();
+    while let Some(line) = lines.next_bytes()? {
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        let parsed = parse_run_line(line).and_then(|r| Ok((utf8(r.qid, "query id")?, utf8(r.docid, "document id")?, r.score)));
+        match parsed {
+            Ok((q, d, s)) => {
+                if !seen.insert((q.to_string(), d.to_string())) {
+                    let msg = format!("duplicate row for query {q:?}, document {d:?}");
+                    log.skip(lines.error(msg))?;
+                    continue;
+                }
+                run.push(q, d, s);
+            }
+            Err(msg) => log.skip(lines.error(msg))?,
+        }
+    }
+    if lines.line_no() == 0 {
+        return Err(Error::file(path, "file is empty"));
+    }
+    Ok(log.finish(run))
+}
+
+/// Writes `run` in TREC format, each query sorted as trec_eval ranks it, with ranks 1.. and `tag`.
+pub fn write_trec_run(path: &Path, run: &Run, tag: &str) -> Result<()> {
+    super::atomic::write_atomic(path, |w| {
+        let mut sorted = run.clone();
+        sorted.sort_trec();
+        for (qid, docs) in sorted.iter() {
+            for (i, d) in docs.iter().enumerate() {
+                writeln!(w, "{qid} Q0 {} {} {} {tag}", d.docid, i + 1, d.score)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Writes `qrels` in TREC format (sorted by query, then document).
+pub fn write_trec_qrels(path: &Path, qrels: &Qrels) -> Result<()> {
+    super::atomic::write_atomic(path, |w| {
+        for (qid, docs) in qrels.to_sorted() {
+            for (d, g) in docs {
+                writeln!(w, "{qid} 0 {d} {g}")?;
+            }
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,12 @@
+//! drbench's backend-agnostic core: data model, file formats, trec_eval-exact metrics and statistics.
+//!
+//! Backends (candle, wgpu) implement encoders elsewhere; everything that turns rankings into numbers lives here,
+//! so every backend is judged by the same code. This crate depends on neither candle nor wgpu and builds for wasm32.
+
+pub mod data;
+pub mod error;
+pub mod io;
+pub mod metrics;
+pub mod stats;
+
+pub use error::{Error, Result};

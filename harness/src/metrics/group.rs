@@ -1,0 +1,117 @@
+//! One query's retrieved rows held compactly (scores + a docid arena) and scored with trec_eval's rules.
+
+use rustc_hash::FxHashSet;
+
+use crate::data::QueryJudgments;
+
+use super::query::{UNJUDGED, score_ranking};
+use super::{Measure, trec_cmp};
+
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    score: f64,
+    start: u32,
+    len: u32,
+}
+
+/// The rows of one query: scores and docids, in one arena.
+#[derive(Debug, Clone, Default)]
+pub struct QueryRows {
+    rows: Vec<Row>,
+    arena: Vec<u8>,
+}
+
+impl QueryRows {
+    /// Adds one row.
+    #[inline]
+    pub fn push(&mut self, docid: &[u8], score: f64) {
+        let start = self.arena.len() as u32;
+        self.arena.extend_from_slice(docid);
+        self.rows.push(Row { score, start, len: docid.len() as u32 });
+    }
+
+    /// Appends all rows of `other`.
+    pub fn append(&mut self, other: &QueryRows) {
+        for r in &other.rows {
+            self.push(other.docid(r), r.score);
+        }
+    }
+
+    /// Removes every row.
+    pub fn clear(&mut self) {
+        self.rows.clear();
+        self.arena.clear();
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when there is no row.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    #[inline]
+    fn docid(&self, r: &Row) -> &[u8] {
+        &self.arena[r.start as usize..(r.start + r.len) as usize]
+    }
+}
+
+/// A duplicate (query, document) row, which trec_eval refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateDoc(pub String);
+
+/// Scores query groups, reusing its buffers between queries.
+#[derive(Debug, Default)]
+pub struct GroupScorer {
+    grades: Vec<i32>,
+}
+
+impl GroupScorer {
+    /// Sorts `rows` as trec_eval does and writes the value of each measure to `out`.
+    /// With `remove_self`, rows whose docid equals `qid` are dropped first.
+    pub fn score(
+        &mut self,
+        qid: &[u8],
+        rows: &mut QueryRows,
+        judgments: &QueryJudgments,
+        measures: &[Measure],
+        remove_self: bool,
+        out: &mut [f64],
+    ) -> Result<(), DuplicateDoc> {
+        if remove_self {
+            let arena = &rows.arena;
+            rows.rows.retain(|r| &arena[r.start as usize..(r.start + r.len) as usize] != qid);
+        }
+        let QueryRows { rows: list, arena } = rows;
+        let doc = |r: &Row| &arena[r.start as usize..(r.start + r.len) as usize];
+        list.sort_unstable_by(|a, b| trec_cmp(a.score, doc(a), b.score, doc(b)));
+        // Equal (score, docid) pairs are now adjacent; equal docids with different scores are not.
+        let mut seen: FxHashSet<&[u8]> = FxHashSet::default();
+        seen.reserve(list.len());
+        for r in list.iter() {
+            if !seen.insert(doc(r)) {
+                return Err(DuplicateDoc(String::from_utf8_lossy(doc(r)).into_owned()));
+            }
+        }
+        let depth = max_depth(measures, list.len());
+        self.grades.clear();
+        self.grades.extend(list[..depth].iter().map(|r| judgments.grade(doc(r)).unwrap_or(UNJUDGED)));
+        score_ranking(&self.grades, judgments, measures, out);
+        Ok(())
+    }
+}
+
+/// How many ranks the measures look at (all of them when one is uncut).
+fn max_depth(measures: &[Measure], n: usize) -> usize {
+    let mut d = 0usize;
+    for m in measures {
+        match m.depth() {
+            None => return n,
+            Some(k) => d = d.max(k as usize),
+        }
+    }
+    d.min(n)
+}

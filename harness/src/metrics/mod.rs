@@ -1,0 +1,15 @@
+//! Retrieval metrics equal to trec_eval's (nDCG@k, RR, RR@k, R@k, AP, AP@k, P@k), per query and averaged.
+
+mod evaluate;
+mod group;
+mod measure;
+mod query;
+mod ranking;
+mod stream;
+
+pub use evaluate::{EvalOptions, EvalSummary, Evaluation, evaluate_run};
+pub use group::{DuplicateDoc, GroupScorer, QueryRows};
+pub use measure::Measure;
+pub use query::{UNJUDGED, score_ranking};
+pub use ranking::trec_cmp;
+pub use stream::evaluate_run_file;
