@@ -241,9 +241,11 @@ fn scan_range(
                 }
             }
         }
-        for nl in memchr::memchr_iter(b'\n', &buf[pos..]) {
-            scan.line(strip_cr(&buf[pos..pos + nl]))?;
-            pos += nl + 1;
+        let base = pos;
+        for nl in memchr::memchr_iter(b'\n', &buf[base..]) {
+            let end = base + nl;
+            scan.line(strip_cr(&buf[pos..end]))?;
+            pos = end + 1;
         }
         carry.extend_from_slice(&buf[pos..]);
         reader.consume(n);

@@ -1,0 +1,156 @@
+//! Property tests: every metric equals a deliberately naive reference implementation, on random runs with many
+//! ties, and the streaming file evaluator equals the in-memory one.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+use drbench_harness::data::{Qrels, Run};
+use drbench_harness::metrics::{EvalOptions, Measure, evaluate_run, evaluate_run_file};
+use proptest::prelude::*;
+
+/// Naive trec_eval: rank = sort by (score desc, docid desc as bytes); binary relevance at grade >= 1.
+fn naive(measure: Measure, ranked: &[(String, f64)], judged: &BTreeMap<String, i32>) -> f64 {
+    let grade = |d: &str| judged.get(d).copied().unwrap_or(0);
+    let relevant: Vec<i32> = judged.values().copied().filter(|&g| g >= 1).collect();
+    let r = relevant.len() as f64;
+    if relevant.is_empty() {
+        return 0.0;
+    }
+    let top = |k: Option<u32>| -> Vec<&(String, f64)> {
+        ranked.iter().take(k.map_or(usize::MAX, |k| k as usize)).collect()
+    };
+    match measure {
+        Measure::P(k) => top(Some(k)).iter().filter(|(d, _)| grade(d) >= 1).count() as f64 / k as f64,
+        Measure::Recall(k) => top(Some(k)).iter().filter(|(d, _)| grade(d) >= 1).count() as f64 / r,
+        Measure::Rr(k) => {
+            for (i, (d, _)) in top(k).iter().enumerate() {
+                if grade(d) >= 1 {
+                    return 1.0 / (i as f64 + 1.0);
+                }
+            }
+            0.0
+        }
+        Measure::Ap(k) => {
+            let list = top(k);
+            let mut total = 0.0;
+            for (i, (d, _)) in list.iter().enumerate() {
+                if grade(d) >= 1 {
+                    let rel_above = list[..=i].iter().filter(|(d, _)| grade(d) >= 1).count() as f64;
+                    total += rel_above / (i as f64 + 1.0);
+                }
+            }
+            total / r
+        }
+        Measure::Ndcg(k) => {
+            let dcg = |gains: &[f64]| -> f64 {
+                gains.iter().enumerate().map(|(i, g)| g / (i as f64 + 2.0).log2()).sum()
+            };
+            let gains: Vec<f64> = top(k).iter().map(|(d, _)| grade(d).max(0) as f64).collect();
+            let mut ideal: Vec<f64> = judged.values().map(|&g| g.max(0) as f64).collect();
+            ideal.sort_by(|a, b| b.partial_cmp(a).unwrap());
+            ideal.truncate(k.map_or(usize::MAX, |k| k as usize));
+            let idcg = dcg(&ideal);
+            if idcg == 0.0 { 0.0 } else { dcg(&gains) / idcg }
+        }
+    }
+}
+
+fn measures() -> Vec<Measure> {
+    vec![
+        Measure::Ndcg(Some(1)),
+        Measure::Ndcg(Some(5)),
+        Measure::Ndcg(None),
+        Measure::Rr(None),
+        Measure::Rr(Some(3)),
+        Measure::Recall(4),
+        Measure::Ap(None),
+        Measure::Ap(Some(5)),
+        Measure::P(3),
+    ]
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    /// qid -> docid -> grade
+    qrels: BTreeMap<String, BTreeMap<String, i32>>,
+    /// qid -> rows (unique docids), in file order
+    run: BTreeMap<String, Vec<(String, f64)>>,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    let docid = prop::sample::select(vec!["1", "10", "100", "9", "a", "B", "b1", "d-2", "0", "00", "z", "x9"]);
+    let query = (
+        prop::collection::btree_map(docid.clone(), -1i32..4, 0..8),
+        prop::collection::btree_map(docid, (0i32..6).prop_map(|s| s as f64 * 0.5), 0..12),
+    );
+    prop::collection::vec(query, 1..5).prop_map(|qs| {
+        let mut qrels = BTreeMap::new();
+        let mut run = BTreeMap::new();
+        for (i, (j, r)) in qs.into_iter().enumerate() {
+            let qid = format!("q{i}");
+            if !j.is_empty() {
+                qrels.insert(qid.clone(), j.into_iter().map(|(d, g)| (d.to_string(), g)).collect());
+            }
+            if !r.is_empty() {
+                run.insert(qid, r.into_iter().map(|(d, s)| (d.to_string(), s)).collect());
+            }
+        }
+        Case { qrels, run }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn metrics_equal_naive_reference(c in case(), complete in any::<bool>()) {
+        let mut qrels = Qrels::new();
+        for (q, docs) in &c.qrels {
+            for (d, g) in docs {
+                qrels.insert(q, d, *g);
+            }
+        }
+        let mut run = Run::new();
+        for (q, rows) in &c.run {
+            for (d, s) in rows {
+                run.push(q, d.clone(), *s);
+            }
+        }
+        let opts = EvalOptions { measures: measures(), complete, remove_query_self: false };
+        let eval = evaluate_run(&run, &qrels, &opts).unwrap();
+
+        let mut expected_queries = BTreeSet::new();
+        for (q, judged) in &c.qrels {
+            let rows = c.run.get(q);
+            if rows.is_none() && !complete {
+                continue;
+            }
+            expected_queries.insert(q.clone());
+            let mut ranked: Vec<(String, f64)> = rows.cloned().unwrap_or_default();
+            ranked.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap().then_with(|| b.0.as_bytes().cmp(a.0.as_bytes())));
+            let got = &eval.per_query[q];
+            for (i, m) in measures().iter().enumerate() {
+                let want = naive(*m, &ranked, judged);
+                prop_assert!((got[i] - want).abs() < 1e-12, "{q} {m}: got {} want {want}", got[i]);
+            }
+        }
+        prop_assert_eq!(eval.per_query.keys().cloned().collect::<BTreeSet<_>>(), expected_queries);
+
+        // The streaming evaluator reads the same rows from a file, in shuffled-but-grouped order.
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        for (q, rows) in &c.run {
+            for (i, (d, s)) in rows.iter().enumerate() {
+                writeln!(file, "{q} Q0 {d} {} {s} tag", i + 1).unwrap();
+            }
+        }
+        file.flush().unwrap();
+        if c.run.is_empty() {
+            prop_assert!(evaluate_run_file(file.path(), &qrels, &opts, 1).is_err(), "an empty run file is an error");
+            return Ok(());
+        }
+        for threads in [1, 2, 4] {
+            let streamed = evaluate_run_file(file.path(), &qrels, &opts, threads).unwrap();
+            prop_assert_eq!(&streamed, &eval);
+        }
+    }
+}
