@@ -28,7 +28,6 @@ impl Measure {
             Measure::Ndcg(Some(10)),
             Measure::Rr(Some(10)),
             Measure::Recall(100),
-            Measure::Recall(1000),
             Measure::Ap(None),
             Measure::P(10),
         ]

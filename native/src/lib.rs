@@ -1,0 +1,3 @@
+//! Library side of the `drbench` binary: dataset store (cache → mirror → official source) and shared CLI helpers.
+
+pub mod store;

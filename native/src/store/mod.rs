@@ -1,0 +1,215 @@
+//! The dataset store: finds a dataset by registry name in the cache, then the mirror (`DRBENCH_MIRROR`, a folder
+//! or an http(s) URL laid out like `../shared/mirror`), then the official archive; checks every registered file's
+//! size and sha256 before handing the folder out. A plain BEIR folder path is accepted wherever a name is.
+
+pub mod archive;
+mod error;
+pub mod http;
+pub mod verify;
+
+use std::path::{Path, PathBuf};
+
+use drbench_datasets::{DatasetSpec, Registry};
+
+pub use error::{Result, StoreError};
+
+use http::Expect;
+use verify::verify_folder;
+
+/// Largest single file or archive the store will download (MS MARCO's collection archive is ~1 GB).
+pub const MAX_DOWNLOAD_BYTES: u64 = 8 << 30;
+
+/// Where datasets may come from besides the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mirror {
+    /// A local folder laid out like `../shared/mirror` (`datasets/<name>/...`).
+    Dir(PathBuf),
+    /// An http(s) base URL with the same layout.
+    Url(String),
+}
+
+impl Mirror {
+    /// Parses a `DRBENCH_MIRROR` value: an http(s) URL, or a folder.
+    pub fn parse(value: &str) -> Mirror {
+        if value.starts_with("http://") || value.starts_with("https://") {
+            Mirror::Url(value.trim_end_matches('/').to_string())
+        } else {
+            Mirror::Dir(PathBuf::from(value))
+        }
+    }
+}
+
+/// Where a resolved folder came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A folder path given by the user (not checked against the registry).
+    Path,
+    /// The local cache.
+    Cache,
+    /// A mirror folder, used in place.
+    MirrorDir,
+    /// Downloaded from an HTTP mirror into the cache.
+    MirrorUrl,
+    /// Downloaded from the official archive into the cache.
+    Official,
+}
+
+/// A dataset folder ready to read.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The BEIR folder.
+    pub folder: PathBuf,
+    /// The registry entry (None for a plain path).
+    pub spec: Option<DatasetSpec>,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+impl Resolved {
+    /// A display name: the registry name, or the folder.
+    pub fn name(&self) -> String {
+        self.spec.as_ref().map_or_else(|| self.folder.display().to_string(), |s| s.name.clone())
+    }
+}
+
+/// Dataset store configuration.
+#[derive(Debug, Clone)]
+pub struct Store {
+    /// Cache root; datasets land in `<cache>/<spec.mirror>/`.
+    pub cache: PathBuf,
+    /// Optional mirror.
+    pub mirror: Option<Mirror>,
+    /// The registry.
+    pub registry: Registry,
+    /// Allow extracting an official archive whose sha256 the registry does not pin.
+    pub allow_unpinned: bool,
+}
+
+/// The default cache folder: `$DRBENCH_CACHE`, else `$XDG_CACHE_HOME/drbench`, else `~/.cache/drbench`.
+pub fn default_cache_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("DRBENCH_CACHE") {
+        return PathBuf::from(p);
+    }
+    if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(p).join("drbench");
+    }
+    std::env::var_os("HOME").map_or_else(|| PathBuf::from(".drbench-cache"), |h| PathBuf::from(h).join(".cache/drbench"))
+}
+
+fn has_all(folder: &Path, spec: &DatasetSpec) -> bool {
+    spec.is_pinned() && spec.files.iter().all(|f| folder.join(&f.path).is_file())
+}
+
+impl Store {
+    /// A store configured from `DRBENCH_CACHE` and `DRBENCH_MIRROR`.
+    pub fn from_env() -> Store {
+        Store {
+            cache: default_cache_dir(),
+            mirror: std::env::var("DRBENCH_MIRROR").ok().filter(|s| !s.is_empty()).map(|s| Mirror::parse(&s)),
+            registry: Registry::builtin(),
+            allow_unpinned: false,
+        }
+    }
+
+    /// The cache folder of a dataset.
+    pub fn cache_folder(&self, spec: &DatasetSpec) -> PathBuf {
+        self.cache.join(&spec.mirror)
+    }
+
+    /// The mirror folder of a dataset, when the mirror is a local folder.
+    pub fn mirror_folder(&self, spec: &DatasetSpec) -> Option<PathBuf> {
+        match &self.mirror {
+            Some(Mirror::Dir(root)) => Some(root.join(&spec.mirror)),
+            _ => None,
+        }
+    }
+
+    /// A BEIR folder path (used as is), or a registry name (located or fetched, then verified).
+    pub fn resolve(&self, name_or_path: &str) -> Result<Resolved> {
+        let p = Path::new(name_or_path);
+        if p.is_dir() {
+            return Ok(Resolved { folder: p.to_path_buf(), spec: None, origin: Origin::Path });
+        }
+        let spec = self.registry.get(name_or_path)?.clone();
+        self.fetch(&spec)
+    }
+
+    /// Finds a complete local copy (cache, then mirror folder) and verifies it.
+    pub fn locate(&self, spec: &DatasetSpec) -> Result<Option<Resolved>> {
+        let candidates = [(Some(self.cache_folder(spec)), Origin::Cache), (self.mirror_folder(spec), Origin::MirrorDir)];
+        for (folder, origin) in candidates {
+            let Some(folder) = folder else { continue };
+            if has_all(&folder, spec) {
+                verify_folder(&folder, &spec.files)?;
+                return Ok(Some(Resolved { folder, spec: Some(spec.clone()), origin }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Returns a verified local folder for `spec`, downloading it when needed.
+    pub fn fetch(&self, spec: &DatasetSpec) -> Result<Resolved> {
+        if let Some(found) = self.locate(spec)? {
+            return Ok(found);
+        }
+        if let Some(Mirror::Url(base)) = &self.mirror {
+            if spec.is_pinned() {
+                return self.fetch_from_mirror_url(spec, base);
+            }
+        }
+        self.fetch_official(spec)
+    }
+
+    fn fetch_from_mirror_url(&self, spec: &DatasetSpec, base: &str) -> Result<Resolved> {
+        let client = http::client()?;
+        let folder = self.cache_folder(spec);
+        for f in &spec.files {
+            let dest = folder.join(&f.path);
+            if dest.is_file() && verify::verify_file(&dest, f).is_ok() {
+                continue;
+            }
+            let url = format!("{base}/{}/{}", spec.mirror, f.path);
+            let expect = Expect { size: Some(f.size), sha256: Some(&f.sha256), max_bytes: f.size.min(MAX_DOWNLOAD_BYTES) };
+            http::download(&client, &url, &dest, expect)?;
+        }
+        Ok(Resolved { folder, spec: Some(spec.clone()), origin: Origin::MirrorUrl })
+    }
+
+    fn fetch_official(&self, spec: &DatasetSpec) -> Result<Resolved> {
+        if !spec.source_url.ends_with(".zip") {
+            return Err(StoreError::Unavailable(format!(
+                "{}: not in the cache or mirror, and its official source ({}) is not a zip archive drbench can unpack; \
+                 set DRBENCH_MIRROR to a folder or URL that holds {}/",
+                spec.name, spec.source_url, spec.mirror
+            )));
+        }
+        if spec.source_sha256.is_empty() && !self.allow_unpinned {
+            return Err(StoreError::Unavailable(format!(
+                "{}: not in the cache or mirror; its official archive {} has no pinned sha256 in the registry. \
+                 Set DRBENCH_MIRROR, or pass --allow-unpinned to download it (its files are still checked one by one)",
+                spec.name, spec.source_url
+            )));
+        }
+        let client = http::client()?;
+        let downloads = self.cache.join("downloads");
+        let archive = downloads.join(spec.source_url.rsplit('/').next().unwrap_or("archive.zip"));
+        let pinned = Some(spec.source_sha256.as_str()).filter(|s| !s.is_empty());
+        http::download(&client, &spec.source_url, &archive, Expect { size: None, sha256: pinned, max_bytes: MAX_DOWNLOAD_BYTES })?;
+        let folder = self.cache_folder(spec);
+        let staging = folder.with_file_name(format!(
+            ".{}.staging-{}",
+            folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&staging);
+        let result = archive::extract_zip(&archive, &spec.zip_root, &staging, MAX_DOWNLOAD_BYTES)
+            .and_then(|_| verify_folder(&staging, &spec.files));
+        if let Err(e) = result {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::rename(&staging, &folder).map_err(|e| StoreError::io(&folder, e))?;
+        Ok(Resolved { folder, spec: Some(spec.clone()), origin: Origin::Official })
+    }
+}

@@ -1,0 +1,217 @@
+//! The dataset store against a local HTTP server on 127.0.0.1: a good mirror, a corrupted file, an interrupted
+//! transfer, a size over the cap, and zip archives whose entries try to escape the target directory.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use drbench_datasets::Registry;
+use drbench_native::store::{Mirror, Origin, Store, StoreError, archive, http};
+use sha2::{Digest, Sha256};
+
+/// How the server answers one path.
+#[derive(Clone)]
+enum Reply {
+    Ok(Vec<u8>),
+    /// Announces the full length, sends only the first half, then closes.
+    Truncated(Vec<u8>),
+    NotFound,
+}
+
+/// A tiny HTTP/1.1 server: one thread, a bounded number of connections, loopback only.
+struct Server {
+    base: String,
+    routes: Arc<Mutex<HashMap<String, Reply>>>,
+}
+
+impl Server {
+    fn start(max_connections: usize) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let routes: Arc<Mutex<HashMap<String, Reply>>> = Arc::default();
+        let r = routes.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(max_connections) {
+                let Ok(mut s) = stream else { continue };
+                let mut req = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&req).lines().next().unwrap_or("").to_string();
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let reply = r.lock().unwrap().get(&path).cloned().unwrap_or(Reply::NotFound);
+                let _ = match reply {
+                    Reply::Ok(body) => s
+                        .write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).as_bytes())
+                        .and_then(|_| s.write_all(&body)),
+                    Reply::Truncated(body) => s
+                        .write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).as_bytes())
+                        .and_then(|_| s.write_all(&body[..body.len() / 2])),
+                    Reply::NotFound => s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+                };
+            }
+        });
+        Server { base, routes }
+    }
+
+    fn set(&self, path: &str, reply: Reply) {
+        self.routes.lock().unwrap().insert(path.to_string(), reply);
+    }
+}
+
+fn sha(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+const CORPUS: &[u8] = b"{\"_id\": \"d1\", \"title\": \"T\", \"text\": \"hello world\"}\n";
+const QUERIES: &[u8] = b"{\"_id\": \"q1\", \"text\": \"hello\"}\n";
+const QRELS: &[u8] = b"query-id\tcorpus-id\tscore\nq1\td1\t1\n";
+
+fn registry() -> Registry {
+    let mut toml = String::from(
+        "[[dataset]]\nname = \"test/tiny\"\nmirror = \"datasets/tiny\"\nlayout = \"beir\"\ncomplete = true\n\
+         source_url = \"\"\nsource_sha256 = \"\"\nzip_root = \"\"\nlicense = \"\"\nsplits = [\"test\"]\n\
+         default_split = \"test\"\nnote = \"\"\ncounts = {}\nreference = {}\n",
+    );
+    for (p, b) in [("corpus.jsonl", CORPUS), ("queries.jsonl", QUERIES), ("qrels/test.tsv", QRELS)] {
+        toml += &format!("[[dataset.files]]\npath = \"{p}\"\nsize = {}\nsha256 = \"{}\"\n", b.len(), sha(b));
+    }
+    Registry::parse(&toml, "test registry").unwrap()
+}
+
+fn store(cache: &Path, mirror: Option<Mirror>) -> Store {
+    Store { cache: cache.to_path_buf(), mirror, registry: registry(), allow_unpinned: false }
+}
+
+fn serve_all(server: &Server) {
+    server.set("/datasets/tiny/corpus.jsonl", Reply::Ok(CORPUS.to_vec()));
+    server.set("/datasets/tiny/queries.jsonl", Reply::Ok(QUERIES.to_vec()));
+    server.set("/datasets/tiny/qrels/test.tsv", Reply::Ok(QRELS.to_vec()));
+}
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.path().is_dir() {
+            v.extend(leftovers(&e.path()));
+        } else {
+            v.push(e.file_name().to_string_lossy().into_owned());
+        }
+    }
+    v
+}
+
+#[test]
+fn fetches_from_an_http_mirror_then_uses_the_cache() {
+    let server = Server::start(8);
+    serve_all(&server);
+    let cache = tempfile::tempdir().unwrap();
+    let s = store(cache.path(), Some(Mirror::parse(&server.base)));
+    let r = s.resolve("test/tiny").unwrap();
+    assert_eq!(r.origin, Origin::MirrorUrl);
+    assert_eq!(std::fs::read(r.folder.join("corpus.jsonl")).unwrap(), CORPUS);
+    // Second time: found in the cache, verified, no network.
+    server.set("/datasets/tiny/corpus.jsonl", Reply::NotFound);
+    assert_eq!(s.resolve("tiny").unwrap().origin, Origin::Cache);
+}
+
+#[test]
+fn a_corrupted_file_is_refused_and_leaves_nothing_behind() {
+    let server = Server::start(8);
+    serve_all(&server);
+    let mut bad = CORPUS.to_vec();
+    bad[10] ^= 1;
+    server.set("/datasets/tiny/corpus.jsonl", Reply::Ok(bad));
+    let cache = tempfile::tempdir().unwrap();
+    let err = store(cache.path(), Some(Mirror::parse(&server.base))).resolve("test/tiny").unwrap_err();
+    assert!(matches!(err, StoreError::Mismatch { .. }), "{err}");
+    assert!(err.to_string().contains("sha256"), "{err}");
+    assert!(!leftovers(cache.path()).iter().any(|f| f == "corpus.jsonl" || f.contains(".part")), "{:?}", leftovers(cache.path()));
+}
+
+#[test]
+fn an_interrupted_transfer_is_an_error_and_a_retry_succeeds() {
+    let server = Server::start(16);
+    serve_all(&server);
+    server.set("/datasets/tiny/queries.jsonl", Reply::Truncated(QUERIES.to_vec()));
+    let cache = tempfile::tempdir().unwrap();
+    let s = store(cache.path(), Some(Mirror::parse(&server.base)));
+    let err = s.resolve("test/tiny").unwrap_err();
+    assert!(matches!(err, StoreError::Http { .. }), "{err}");
+    assert!(!leftovers(cache.path()).iter().any(|f| f == "queries.jsonl" || f.contains(".part")));
+    server.set("/datasets/tiny/queries.jsonl", Reply::Ok(QUERIES.to_vec()));
+    assert_eq!(s.resolve("test/tiny").unwrap().origin, Origin::MirrorUrl);
+}
+
+#[test]
+fn downloads_over_the_size_cap_are_refused() {
+    let server = Server::start(4);
+    server.set("/big", Reply::Ok(vec![b'x'; 10_000]));
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("big");
+    let client = http::client().unwrap();
+    let err = http::download(&client, &format!("{}/big", server.base), &dest, http::Expect { size: None, sha256: None, max_bytes: 100 })
+        .unwrap_err();
+    assert!(err.to_string().contains("cap"), "{err}");
+    assert!(!dest.exists());
+    let err = http::download(&client, &format!("{}/missing", server.base), &dest, http::Expect { size: None, sha256: None, max_bytes: 100 })
+        .unwrap_err();
+    assert!(err.to_string().contains("404"), "{err}");
+}
+
+#[test]
+fn a_local_mirror_folder_is_verified_in_place() {
+    let mirror = tempfile::tempdir().unwrap();
+    let folder = mirror.path().join("datasets/tiny");
+    std::fs::create_dir_all(folder.join("qrels")).unwrap();
+    std::fs::write(folder.join("corpus.jsonl"), CORPUS).unwrap();
+    std::fs::write(folder.join("queries.jsonl"), QUERIES).unwrap();
+    std::fs::write(folder.join("qrels/test.tsv"), QRELS).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let s = store(cache.path(), Some(Mirror::Dir(mirror.path().to_path_buf())));
+    let r = s.resolve("test/tiny").unwrap();
+    assert_eq!((r.origin, r.folder.clone()), (Origin::MirrorDir, folder.clone()));
+    // A silently changed file is caught.
+    std::fs::write(folder.join("qrels/test.tsv"), b"query-id\tcorpus-id\tscore\nq1\td1\t2\n").unwrap();
+    let err = s.resolve("test/tiny").unwrap_err().to_string();
+    assert!(err.contains("qrels/test.tsv") && err.contains("sha256"), "{err}");
+}
+
+fn zip_with(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        for (name, body) in entries {
+            z.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            z.write_all(body).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+#[test]
+fn zip_entries_that_escape_the_target_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for evil in ["../evil.txt", "tiny/../../evil.txt", "/abs/evil.txt"] {
+        let path = dir.path().join("evil.zip");
+        std::fs::write(&path, zip_with(&[("tiny/ok.txt", b"fine"), (evil, b"owned")])).unwrap();
+        let target = dir.path().join("out");
+        let err = archive::extract_zip(&path, "tiny", &target, 1 << 20).unwrap_err().to_string();
+        assert!(err.contains("outside the target"), "{evil}: {err}");
+        assert!(!dir.path().join("evil.txt").exists() && !target.join("ok.txt").exists(), "{evil}: nothing is written");
+    }
+    let path = dir.path().join("good.zip");
+    std::fs::write(&path, zip_with(&[("tiny/corpus.jsonl", CORPUS), ("tiny/qrels/test.tsv", QRELS), ("other/x", b"x")])).unwrap();
+    let target = dir.path().join("good");
+    let mut got = archive::extract_zip(&path, "tiny", &target, 1 << 20).unwrap();
+    got.sort();
+    assert_eq!(got, vec![Path::new("corpus.jsonl").to_path_buf(), Path::new("qrels/test.tsv").to_path_buf()]);
+    assert!(archive::extract_zip(&path, "tiny", &dir.path().join("capped"), 10).is_err(), "entry size cap");
+}
