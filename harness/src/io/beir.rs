@@ -52,7 +52,7 @@ pub fn read_jsonl_collection(path: &Path, strictness: Strictness) -> Result<Load
                 line_of.push(lines.line_no());
             }
             Err(e) => {
-                let msg = format!("bad JSON record: {e}");
+                let msg = json_error(&e);
                 log.skip(lines.error(msg))?;
             }
         }
@@ -61,6 +61,13 @@ pub fn read_jsonl_collection(path: &Path, strictness: Strictness) -> Result<Load
         return Err(Error::file(path, "file is empty"));
     }
     finish_unique(path, coll, &line_of, log)
+}
+
+/// serde_json's message without its "at line 1 column N" suffix (the line is ours), with the column kept.
+fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let what = text.rsplit_once(" at line ").map_or(text.as_str(), |(w, _)| w);
+    format!("bad JSON record at column {}: {what}", e.column())
 }
 
 /// Builds the id index; a duplicate id is an error naming the line of its second occurrence

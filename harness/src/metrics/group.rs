@@ -1,6 +1,8 @@
 //! One query's retrieved rows held compactly (scores + a docid arena) and scored with trec_eval's rules.
 
-use rustc_hash::FxHashSet;
+use std::hash::{BuildHasher, Hasher};
+
+use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use crate::data::QueryJudgments;
 
@@ -67,6 +69,8 @@ pub struct DuplicateDoc(pub String);
 #[derive(Debug, Default)]
 pub struct GroupScorer {
     grades: Vec<i32>,
+    /// Hashes of the docids seen in the current group (exact check only on a hash collision).
+    hashes: FxHashSet<u64>,
 }
 
 impl GroupScorer {
@@ -87,20 +91,55 @@ impl GroupScorer {
         }
         let QueryRows { rows: list, arena } = rows;
         let doc = |r: &Row| &arena[r.start as usize..(r.start + r.len) as usize];
-        list.sort_unstable_by(|a, b| trec_cmp(a.score, doc(a), b.score, doc(b)));
-        // Equal (score, docid) pairs are now adjacent; equal docids with different scores are not.
-        let mut seen: FxHashSet<&[u8]> = FxHashSet::default();
-        seen.reserve(list.len());
-        for r in list.iter() {
-            if !seen.insert(doc(r)) {
-                return Err(DuplicateDoc(String::from_utf8_lossy(doc(r)).into_owned()));
-            }
+        sort_trec(list, &doc);
+        if let Some(dup) = self.find_duplicate(list, &doc) {
+            return Err(DuplicateDoc(String::from_utf8_lossy(dup).into_owned()));
         }
         let depth = max_depth(measures, list.len());
         self.grades.clear();
         self.grades.extend(list[..depth].iter().map(|r| judgments.grade(doc(r)).unwrap_or(UNJUDGED)));
         score_ranking(&self.grades, judgments, measures, out);
         Ok(())
+    }
+}
+
+impl GroupScorer {
+    /// A docid that occurs twice in `list`, if any: a hash set of 64-bit docid hashes, confirmed exactly
+    /// (hash collisions are not duplicates).
+    fn find_duplicate<'a>(&mut self, list: &[Row], doc: &impl Fn(&Row) -> &'a [u8]) -> Option<&'a [u8]> {
+        self.hashes.clear();
+        let mut collided = false;
+        for r in list {
+            let mut h = FxBuildHasher.build_hasher();
+            h.write(doc(r));
+            collided |= !self.hashes.insert(h.finish());
+        }
+        if !collided {
+            return None;
+        }
+        let mut ids: Vec<&[u8]> = list.iter().map(doc).collect();
+        ids.sort_unstable();
+        ids.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+    }
+}
+
+/// Sorts rows in trec_eval order. Runs are usually written best-first already, with ties in arbitrary order:
+/// then only the runs of equal scores need sorting (by docid, descending).
+fn sort_trec<'a>(list: &mut [Row], doc: &impl Fn(&Row) -> &'a [u8]) {
+    if list.windows(2).all(|w| w[0].score >= w[1].score) {
+        let mut i = 0;
+        while i < list.len() {
+            let mut j = i + 1;
+            while j < list.len() && list[j].score == list[i].score {
+                j += 1;
+            }
+            if j - i > 1 {
+                list[i..j].sort_unstable_by(|a, b| doc(b).cmp(doc(a)));
+            }
+            i = j;
+        }
+    } else {
+        list.sort_unstable_by(|a, b| trec_cmp(a.score, doc(a), b.score, doc(b)));
     }
 }
 
