@@ -36,7 +36,9 @@ pub enum Error {
         message: String,
     },
     /// A measure name that drbench does not know.
-    #[error("unknown measure {0:?} (known: nDCG@k, RR, RR@k, R@k, AP, AP@k, P@k, and trec_eval names such as ndcg_cut_10)")]
+    #[error(
+        "unknown measure {0:?} (known: nDCG@k, RR, RR@k, R@k, AP, AP@k, P@k, and trec_eval names such as ndcg_cut_10)"
+    )]
     UnknownMeasure(String),
     /// Invalid arguments to a computation (e.g. paired samples of different lengths).
     #[error("{0}")]
@@ -46,16 +48,26 @@ pub enum Error {
 impl Error {
     /// An I/O error on `path`.
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
-        Error::Io { path: path.as_ref().to_path_buf(), source }
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
     }
 
     /// A malformed line `line` (1-based) of `path`.
     pub fn parse(path: impl AsRef<Path>, line: u64, message: impl Into<String>) -> Self {
-        Error::Parse { path: path.as_ref().to_path_buf(), line, message: message.into() }
+        Error::Parse {
+            path: path.as_ref().to_path_buf(),
+            line,
+            message: message.into(),
+        }
     }
 
     /// A problem with a whole file.
     pub fn file(path: impl AsRef<Path>, message: impl Into<String>) -> Self {
-        Error::File { path: path.as_ref().to_path_buf(), message: message.into() }
+        Error::File {
+            path: path.as_ref().to_path_buf(),
+            message: message.into(),
+        }
     }
 }

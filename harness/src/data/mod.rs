@@ -5,7 +5,7 @@ mod qrels;
 mod run;
 
 pub use collection::{Collection, Record};
-pub use qrels::{QueryJudgments, Qrels};
+pub use qrels::{Qrels, QueryJudgments};
 pub use run::{Run, ScoredDoc};
 
 /// A corpus: documents with id, title and text.

@@ -33,7 +33,14 @@ pub fn read_tsv_collection(path: &Path, strictness: Strictness) -> Result<Loaded
     }
     if let Err((first, second)) = coll.finish() {
         let id = coll.get(second).id.to_string();
-        return Err(Error::parse(path, line_of[second], format!("duplicate id {id:?} (first seen on line {})", line_of[first])));
+        return Err(Error::parse(
+            path,
+            line_of[second],
+            format!(
+                "duplicate id {id:?} (first seen on line {})",
+                line_of[first]
+            ),
+        ));
     }
     Ok(log.finish(coll))
 }

@@ -116,7 +116,10 @@ impl FromStr for Measure {
             _ => {}
         }
         for (prefix, make) in [
-            ("ndcg_cut_", (|k| Measure::Ndcg(Some(k))) as fn(u32) -> Measure),
+            (
+                "ndcg_cut_",
+                (|k| Measure::Ndcg(Some(k))) as fn(u32) -> Measure,
+            ),
             ("map_cut_", |k| Measure::Ap(Some(k))),
             ("recall_", Measure::Recall),
             ("P_", Measure::P),
@@ -162,6 +165,9 @@ mod tests {
             assert!(bad.parse::<Measure>().is_err(), "{bad}");
         }
         assert!(Measure::parse_list(" , ").is_err());
-        assert_eq!(Measure::parse_list("AP,map,P@10").unwrap(), vec![Measure::Ap(None), Measure::P(10)]);
+        assert_eq!(
+            Measure::parse_list("AP,map,P@10").unwrap(),
+            vec![Measure::Ap(None), Measure::P(10)]
+        );
     }
 }

@@ -44,13 +44,22 @@ enum Bail {
 }
 
 /// Evaluates the TREC run at `path`. `threads` = 0 means all available cores.
-pub fn evaluate_run_file(path: &Path, qrels: &Qrels, opts: &EvalOptions, threads: usize) -> Result<Evaluation> {
+pub fn evaluate_run_file(
+    path: &Path,
+    qrels: &Qrels,
+    opts: &EvalOptions,
+    threads: usize,
+) -> Result<Evaluation> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     if len == 0 {
         return Err(Error::file(path, "file is empty"));
     }
-    let threads = if threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { threads };
+    let threads = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    };
     let bounds = split_points(&file, len, threads).map_err(|e| Error::io(path, e))?;
     let parts: Vec<std::result::Result<Part, Bail>> = std::thread::scope(|s| {
         let handles: Vec<_> = bounds
@@ -61,7 +70,10 @@ pub fn evaluate_run_file(path: &Path, qrels: &Qrels, opts: &EvalOptions, threads
                 s.spawn(move || scan_range(path, start, end, i == 0, last, qrels, opts))
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("worker panicked")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("worker panicked"))
+            .collect()
     });
     let mut ok = Vec::with_capacity(parts.len());
     for p in parts {
@@ -164,7 +176,10 @@ impl Scan<'_> {
         }
         let first = std::mem::replace(&mut self.first_group, false);
         if (first && !self.owns_first_group) || at_end {
-            let frag = Fragment { qid: self.qid.clone(), rows: std::mem::take(&mut self.rows) };
+            let frag = Fragment {
+                qid: self.qid.clone(),
+                rows: std::mem::take(&mut self.rows),
+            };
             if first && !self.owns_first_group {
                 self.part.head = Some(frag);
             } else {
@@ -183,7 +198,14 @@ impl Scan<'_> {
             Some(j) => {
                 let mut values = vec![0.0; self.opts.measures.len()];
                 self.scorer
-                    .score(&self.qid, &mut self.rows, j, &self.opts.measures, self.opts.remove_query_self, &mut values)
+                    .score(
+                        &self.qid,
+                        &mut self.rows,
+                        j,
+                        &self.opts.measures,
+                        self.opts.remove_query_self,
+                        &mut values,
+                    )
                     .map_err(|_| Bail::Malformed)?;
                 self.part.scored.push((qid.to_string(), values));
             }
@@ -272,7 +294,11 @@ fn merge(parts: Vec<Part>, qrels: &Qrels, opts: &EvalOptions) -> Option<Evaluati
     let mut order: Vec<Vec<u8>> = Vec::new();
     let mut pending: Option<Fragment> = None;
     let mut scorer = GroupScorer::default();
-    let mut flush = |frag: Fragment, per_query: &mut BTreeMap<String, Vec<f64>>, order: &mut Vec<Vec<u8>>, unjudged: &mut usize| -> Option<()> {
+    let mut flush = |frag: Fragment,
+                     per_query: &mut BTreeMap<String, Vec<f64>>,
+                     order: &mut Vec<Vec<u8>>,
+                     unjudged: &mut usize|
+     -> Option<()> {
         let mut frag = frag;
         order.push(frag.qid.clone());
         let qid = String::from_utf8(frag.qid.clone()).ok()?;
@@ -280,7 +306,16 @@ fn merge(parts: Vec<Part>, qrels: &Qrels, opts: &EvalOptions) -> Option<Evaluati
             None => *unjudged += 1,
             Some(j) => {
                 let mut values = vec![0.0; opts.measures.len()];
-                scorer.score(&frag.qid, &mut frag.rows, j, &opts.measures, opts.remove_query_self, &mut values).ok()?;
+                scorer
+                    .score(
+                        &frag.qid,
+                        &mut frag.rows,
+                        j,
+                        &opts.measures,
+                        opts.remove_query_self,
+                        &mut values,
+                    )
+                    .ok()?;
                 per_query.insert(qid, values);
             }
         }

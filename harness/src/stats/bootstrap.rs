@@ -23,12 +23,24 @@ pub struct BootstrapCi {
 
 /// Percentile bootstrap CI at `level` of the mean paired difference, resampling queries with replacement.
 /// The same seed gives the same interval on every platform.
-pub fn paired_bootstrap_ci(a: &[f64], b: &[f64], resamples: usize, level: f64, seed: u64) -> Result<BootstrapCi> {
+pub fn paired_bootstrap_ci(
+    a: &[f64],
+    b: &[f64],
+    resamples: usize,
+    level: f64,
+    seed: u64,
+) -> Result<BootstrapCi> {
     if a.len() != b.len() || a.is_empty() {
-        return Err(Error::Invalid(format!("bootstrap needs two non-empty samples of equal length ({} vs {})", a.len(), b.len())));
+        return Err(Error::Invalid(format!(
+            "bootstrap needs two non-empty samples of equal length ({} vs {})",
+            a.len(),
+            b.len()
+        )));
     }
     if !(0.0 < level && level < 1.0) || resamples == 0 {
-        return Err(Error::Invalid(format!("bootstrap level must be in (0, 1) and resamples > 0 (got {level}, {resamples})")));
+        return Err(Error::Invalid(format!(
+            "bootstrap level must be in (0, 1) and resamples > 0 (got {level}, {resamples})"
+        )));
     }
     let diffs: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
     let n = diffs.len();
@@ -39,7 +51,13 @@ pub fn paired_bootstrap_ci(a: &[f64], b: &[f64], resamples: usize, level: f64, s
     means.sort_by(f64::total_cmp);
     let alpha = (1.0 - level) / 2.0;
     let at = |q: f64| means[((q * resamples as f64).floor() as usize).min(resamples - 1)];
-    Ok(BootstrapCi { low: at(alpha), high: at(1.0 - alpha), level, resamples, seed })
+    Ok(BootstrapCi {
+        low: at(alpha),
+        high: at(1.0 - alpha),
+        level,
+        resamples,
+        seed,
+    })
 }
 
 #[cfg(test)]

@@ -30,24 +30,46 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
     let mut out = std::io::stdout().lock();
     match cmd {
         DatasetsCommand::List => {
-            writeln!(out, "{:<24} {:<9} {:<16} {:>9} {:>8}  local copy", "name", "files", "splits", "docs", "MB")?;
+            writeln!(
+                out,
+                "{:<24} {:<9} {:<16} {:>9} {:>8}  local copy",
+                "name", "files", "splits", "docs", "MB"
+            )?;
             for spec in store.registry.datasets() {
-                let local = [(Some(store.cache_folder(spec)), "cache"), (store.mirror_folder(spec), "mirror")]
-                    .into_iter()
-                    .find(|(f, _)| f.as_ref().is_some_and(|f| spec.is_pinned() && spec.files.iter().all(|x| f.join(&x.path).is_file())))
-                    .map_or("-", |(_, w)| w);
+                let local = [
+                    (Some(store.cache_folder(spec)), "cache"),
+                    (store.mirror_folder(spec), "mirror"),
+                ]
+                .into_iter()
+                .find(|(f, _)| {
+                    f.as_ref().is_some_and(|f| {
+                        spec.is_pinned() && spec.files.iter().all(|x| f.join(&x.path).is_file())
+                    })
+                })
+                .map_or("-", |(_, w)| w);
                 writeln!(
                     out,
                     "{:<24} {:<9} {:<16} {:>9} {:>8.1}  {local}",
                     spec.name,
-                    if !spec.is_pinned() { "unpinned" } else if spec.complete { "complete" } else { "partial" },
+                    if !spec.is_pinned() {
+                        "unpinned"
+                    } else if spec.complete {
+                        "complete"
+                    } else {
+                        "partial"
+                    },
                     spec.splits.join(","),
-                    spec.counts.get("docs").map_or("?".into(), |d| d.to_string()),
+                    spec.counts
+                        .get("docs")
+                        .map_or("?".into(), |d| d.to_string()),
                     spec.total_size() as f64 / 1e6,
                 )?;
             }
         }
-        DatasetsCommand::Fetch { name, allow_unpinned } => {
+        DatasetsCommand::Fetch {
+            name,
+            allow_unpinned,
+        } => {
             store.allow_unpinned = allow_unpinned;
             let spec = store.registry.get(&name)?.clone();
             let r = store.fetch(&spec)?;
@@ -68,7 +90,10 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
             let spec = store.registry.get(&name)?.clone();
             let mut any = false;
             let mut bad = 0;
-            for (folder, what) in [(Some(store.cache_folder(&spec)), "cache"), (store.mirror_folder(&spec), "mirror")] {
+            for (folder, what) in [
+                (Some(store.cache_folder(&spec)), "cache"),
+                (store.mirror_folder(&spec), "mirror"),
+            ] {
                 let Some(folder) = folder else { continue };
                 if !folder.is_dir() {
                     continue;
@@ -78,7 +103,13 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
                 for f in &spec.files {
                     let path = folder.join(&f.path);
                     match verify::verify_file(&path, f) {
-                        Ok(()) => writeln!(out, "  ok       {}  {} bytes  sha256 {}", f.path, f.size, &f.sha256[..16])?,
+                        Ok(()) => writeln!(
+                            out,
+                            "  ok       {}  {} bytes  sha256 {}",
+                            f.path,
+                            f.size,
+                            &f.sha256[..16]
+                        )?,
                         Err(e) => {
                             bad += 1;
                             writeln!(out, "  FAILED   {e}")?;
@@ -87,7 +118,13 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
                 }
             }
             if !any {
-                bail!("{}: no local copy (cache {}; mirror {:?}); run `drbench datasets fetch {}`", spec.name, store.cache_folder(&spec).display(), store.mirror, spec.name);
+                bail!(
+                    "{}: no local copy (cache {}; mirror {:?}); run `drbench datasets fetch {}`",
+                    spec.name,
+                    store.cache_folder(&spec).display(),
+                    store.mirror,
+                    spec.name
+                );
             }
             if bad > 0 {
                 bail!("{}: {bad} file(s) failed verification", spec.name);

@@ -30,7 +30,11 @@ pub struct QrelsArgs {
 
 impl QrelsArgs {
     pub fn strictness(&self) -> Strictness {
-        if self.lenient { Strictness::Lenient } else { Strictness::Strict }
+        if self.lenient {
+            Strictness::Lenient
+        } else {
+            Strictness::Strict
+        }
     }
 
     /// Loads the qrels, warning about skipped lines.

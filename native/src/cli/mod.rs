@@ -1,9 +1,13 @@
 //! Command-line definitions (clap) and dispatch to one module per subcommand.
 
+mod bm25;
 mod compare;
+mod dataset;
 mod datasets;
 mod eval;
 mod inputs;
+mod progress;
+mod threads;
 
 use std::process::ExitCode;
 
@@ -27,6 +31,9 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Compare runs on the same qrels: per-measure means, paired t-test (Holm-corrected), bootstrap CI.
     Compare(compare::CompareArgs),
+    /// BM25 equal to Pyserini (Lucene English analysis, k1=0.9 b=0.4): index a dataset, search its queries,
+    /// write a TREC run and print nDCG@10.
+    Bm25(bm25::Bm25Args),
     /// List, fetch and verify registered datasets.
     #[command(subcommand)]
     Datasets(datasets::DatasetsCommand),
@@ -37,6 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Eval(a) => eval::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Bm25(a) => bm25::run(a),
         Command::Datasets(c) => datasets::run(c),
     }
 }

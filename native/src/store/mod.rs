@@ -68,7 +68,9 @@ pub struct Resolved {
 impl Resolved {
     /// A display name: the registry name, or the folder.
     pub fn name(&self) -> String {
-        self.spec.as_ref().map_or_else(|| self.folder.display().to_string(), |s| s.name.clone())
+        self.spec
+            .as_ref()
+            .map_or_else(|| self.folder.display().to_string(), |s| s.name.clone())
     }
 }
 
@@ -93,7 +95,10 @@ pub fn default_cache_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
         return PathBuf::from(p).join("drbench");
     }
-    std::env::var_os("HOME").map_or_else(|| PathBuf::from(".drbench-cache"), |h| PathBuf::from(h).join(".cache/drbench"))
+    std::env::var_os("HOME").map_or_else(
+        || PathBuf::from(".drbench-cache"),
+        |h| PathBuf::from(h).join(".cache/drbench"),
+    )
 }
 
 fn has_all(folder: &Path, spec: &DatasetSpec) -> bool {
@@ -105,7 +110,10 @@ impl Store {
     pub fn from_env() -> Store {
         Store {
             cache: default_cache_dir(),
-            mirror: std::env::var("DRBENCH_MIRROR").ok().filter(|s| !s.is_empty()).map(|s| Mirror::parse(&s)),
+            mirror: std::env::var("DRBENCH_MIRROR")
+                .ok()
+                .filter(|s| !s.is_empty())
+                .map(|s| Mirror::parse(&s)),
             registry: Registry::builtin(),
             allow_unpinned: false,
         }
@@ -128,7 +136,11 @@ impl Store {
     pub fn resolve(&self, name_or_path: &str) -> Result<Resolved> {
         let p = Path::new(name_or_path);
         if p.is_dir() {
-            return Ok(Resolved { folder: p.to_path_buf(), spec: None, origin: Origin::Path });
+            return Ok(Resolved {
+                folder: p.to_path_buf(),
+                spec: None,
+                origin: Origin::Path,
+            });
         }
         let spec = self.registry.get(name_or_path)?.clone();
         self.fetch(&spec)
@@ -136,12 +148,19 @@ impl Store {
 
     /// Finds a complete local copy (cache, then mirror folder) and verifies it.
     pub fn locate(&self, spec: &DatasetSpec) -> Result<Option<Resolved>> {
-        let candidates = [(Some(self.cache_folder(spec)), Origin::Cache), (self.mirror_folder(spec), Origin::MirrorDir)];
+        let candidates = [
+            (Some(self.cache_folder(spec)), Origin::Cache),
+            (self.mirror_folder(spec), Origin::MirrorDir),
+        ];
         for (folder, origin) in candidates {
             let Some(folder) = folder else { continue };
             if has_all(&folder, spec) {
                 verify_folder(&folder, &spec.files)?;
-                return Ok(Some(Resolved { folder, spec: Some(spec.clone()), origin }));
+                return Ok(Some(Resolved {
+                    folder,
+                    spec: Some(spec.clone()),
+                    origin,
+                }));
             }
         }
         Ok(None)
@@ -152,10 +171,10 @@ impl Store {
         if let Some(found) = self.locate(spec)? {
             return Ok(found);
         }
-        if let Some(Mirror::Url(base)) = &self.mirror {
-            if spec.is_pinned() {
-                return self.fetch_from_mirror_url(spec, base);
-            }
+        if let Some(Mirror::Url(base)) = &self.mirror
+            && spec.is_pinned()
+        {
+            return self.fetch_from_mirror_url(spec, base);
         }
         self.fetch_official(spec)
     }
@@ -169,10 +188,18 @@ impl Store {
                 continue;
             }
             let url = format!("{base}/{}/{}", spec.mirror, f.path);
-            let expect = Expect { size: Some(f.size), sha256: Some(&f.sha256), max_bytes: f.size.min(MAX_DOWNLOAD_BYTES) };
+            let expect = Expect {
+                size: Some(f.size),
+                sha256: Some(&f.sha256),
+                max_bytes: f.size.min(MAX_DOWNLOAD_BYTES),
+            };
             http::download(&client, &url, &dest, expect)?;
         }
-        Ok(Resolved { folder, spec: Some(spec.clone()), origin: Origin::MirrorUrl })
+        Ok(Resolved {
+            folder,
+            spec: Some(spec.clone()),
+            origin: Origin::MirrorUrl,
+        })
     }
 
     fn fetch_official(&self, spec: &DatasetSpec) -> Result<Resolved> {
@@ -194,11 +221,23 @@ impl Store {
         let downloads = self.cache.join("downloads");
         let archive = downloads.join(spec.source_url.rsplit('/').next().unwrap_or("archive.zip"));
         let pinned = Some(spec.source_sha256.as_str()).filter(|s| !s.is_empty());
-        http::download(&client, &spec.source_url, &archive, Expect { size: None, sha256: pinned, max_bytes: MAX_DOWNLOAD_BYTES })?;
+        http::download(
+            &client,
+            &spec.source_url,
+            &archive,
+            Expect {
+                size: None,
+                sha256: pinned,
+                max_bytes: MAX_DOWNLOAD_BYTES,
+            },
+        )?;
         let folder = self.cache_folder(spec);
         let staging = folder.with_file_name(format!(
             ".{}.staging-{}",
-            folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            folder
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&staging);
@@ -210,6 +249,10 @@ impl Store {
         }
         let _ = std::fs::remove_dir_all(&folder);
         std::fs::rename(&staging, &folder).map_err(|e| StoreError::io(&folder, e))?;
-        Ok(Resolved { folder, spec: Some(spec.clone()), origin: Origin::Official })
+        Ok(Resolved {
+            folder,
+            spec: Some(spec.clone()),
+            origin: Origin::Official,
+        })
     }
 }

@@ -1,0 +1,59 @@
+//! Loading a retrieval task (corpus, the split's judged queries, qrels) from a dataset name or BEIR folder.
+
+use anyhow::{Context, bail};
+use drbench_harness::data::{Collection, Qrels};
+use drbench_harness::io::BeirFolder;
+use drbench_native::store::Store;
+
+/// Everything a retriever needs for one dataset split.
+pub struct Task {
+    /// Display name.
+    pub name: String,
+    /// Split.
+    pub split: String,
+    /// The corpus.
+    pub corpus: Collection,
+    /// Queries judged in the split, in file order.
+    pub queries: Collection,
+    /// Qrels of the split.
+    pub qrels: Qrels,
+}
+
+/// Resolves `dataset` (registry name or BEIR folder) and loads the split (default: the dataset's default).
+pub fn load_task(dataset: &str, split: Option<&str>) -> anyhow::Result<Task> {
+    let resolved = Store::from_env().resolve(dataset)?;
+    let split = match (split, &resolved.spec) {
+        (Some(s), _) => s.to_string(),
+        (None, Some(spec)) => spec.default_split.clone(),
+        (None, None) => "test".to_string(),
+    };
+    let folder =
+        BeirFolder::open(resolved.folder.clone()).with_context(|| match &resolved.spec {
+            Some(spec) if !spec.note.is_empty() => format!("{}: {}", spec.name, spec.note),
+            _ => format!("dataset {dataset}"),
+        })?;
+    let qrels = folder.qrels(&split)?;
+    let corpus = folder.corpus()?;
+    let all_queries = folder.queries()?;
+    let queries = all_queries.filter(|q| qrels.get(q.id).is_some());
+    if queries.len() != qrels.len() {
+        let missing: Vec<&str> = qrels
+            .query_ids()
+            .into_iter()
+            .filter(|q| queries.find(q).is_none())
+            .take(5)
+            .collect();
+        bail!(
+            "{}: {} judged queries of split {split} are missing from queries.jsonl (e.g. {missing:?})",
+            folder.root().display(),
+            qrels.len() - queries.len()
+        );
+    }
+    Ok(Task {
+        name: resolved.name(),
+        split,
+        corpus,
+        queries,
+        qrels,
+    })
+}
