@@ -32,9 +32,7 @@ pub enum RegistryError {
         message: String,
     },
     /// No dataset has that name.
-    #[error(
-        "unknown dataset {0:?}; `drbench datasets list` shows the known ones, or pass a BEIR folder path"
-    )]
+    #[error("unknown dataset {0:?}; `drbench datasets list` shows the known ones, or pass a BEIR folder path")]
     Unknown(String),
 }
 
@@ -125,59 +123,37 @@ pub struct Registry {
 impl Registry {
     /// The built-in registry.
     pub fn builtin() -> Registry {
-        Registry::parse(BUILTIN_TOML, "datasets/registry/registry.toml")
-            .expect("the built-in registry is valid")
+        Registry::parse(BUILTIN_TOML, "datasets/registry/registry.toml").expect("the built-in registry is valid")
     }
 
     /// Parses and checks a registry text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Registry, RegistryError> {
-        let file: RegistryFile = toml::from_str(text).map_err(|source| RegistryError::Toml {
-            origin: origin.to_string(),
-            source,
-        })?;
+        let file: RegistryFile =
+            toml::from_str(text).map_err(|source| RegistryError::Toml { origin: origin.to_string(), source })?;
         let mut seen = std::collections::BTreeSet::new();
         for d in &file.dataset {
-            let bad = |message: String| RegistryError::Entry {
-                origin: origin.into(),
-                name: d.name.clone(),
-                message,
-            };
+            let bad = |message: String| RegistryError::Entry { origin: origin.into(), name: d.name.clone(), message };
             if !seen.insert(d.name.clone()) {
                 return Err(bad("listed twice".into()));
             }
             if !d.splits.contains(&d.default_split) {
-                return Err(bad(format!(
-                    "default split {:?} is not among {:?}",
-                    d.default_split, d.splits
-                )));
+                return Err(bad(format!("default split {:?} is not among {:?}", d.default_split, d.splits)));
             }
             for f in &d.files {
-                let hex_ok = f.sha256.len() == 64
-                    && f.sha256
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+                let hex_ok =
+                    f.sha256.len() == 64 && f.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
                 if !hex_ok {
-                    return Err(bad(format!(
-                        "file {}: sha256 must be 64 lowercase hex digits",
-                        f.path
-                    )));
+                    return Err(bad(format!("file {}: sha256 must be 64 lowercase hex digits", f.path)));
                 }
                 if f.path.starts_with('/') || f.path.split('/').any(|c| c == ".." || c.is_empty()) {
-                    return Err(bad(format!(
-                        "file {}: path must be relative and stay inside the folder",
-                        f.path
-                    )));
+                    return Err(bad(format!("file {}: path must be relative and stay inside the folder", f.path)));
                 }
             }
             if d.mirror.split('/').any(|c| c == ".." || c.is_empty()) {
-                return Err(bad(
-                    "mirror folder must be a relative path without `..`".into()
-                ));
+                return Err(bad("mirror folder must be a relative path without `..`".into()));
             }
         }
-        Ok(Registry {
-            datasets: file.dataset,
-        })
+        Ok(Registry { datasets: file.dataset })
     }
 
     /// All datasets, in registry order.
@@ -190,10 +166,7 @@ impl Registry {
         if let Some(d) = self.datasets.iter().find(|d| d.name == name) {
             return Ok(d);
         }
-        let mut short = self
-            .datasets
-            .iter()
-            .filter(|d| d.name.rsplit('/').next() == Some(name));
+        let mut short = self.datasets.iter().filter(|d| d.name.rsplit('/').next() == Some(name));
         match (short.next(), short.next()) {
             (Some(d), None) => Ok(d),
             _ => Err(RegistryError::Unknown(name.to_string())),
@@ -256,9 +229,7 @@ sha256 = "SHA"
         assert!(Registry::parse(&base.replace("PATH", "a.tsv").replace("SHA", &good), "t").is_ok());
         assert!(Registry::parse(&base.replace("PATH", "../a").replace("SHA", &good), "t").is_err());
         assert!(Registry::parse(&base.replace("PATH", "a").replace("SHA", "xyz"), "t").is_err());
-        let err = Registry::parse("[[dataset]]\nname = 3\n", "reg.toml")
-            .unwrap_err()
-            .to_string();
+        let err = Registry::parse("[[dataset]]\nname = 3\n", "reg.toml").unwrap_err().to_string();
         assert!(err.starts_with("reg.toml:"), "{err}");
     }
 }

@@ -5,9 +5,7 @@ use drbench_harness::data::{Qrels, QueryJudgments, Run};
 use drbench_harness::metrics::{EvalOptions, GroupScorer, Measure, QueryRows, evaluate_run};
 
 fn lcg(state: &mut u64) -> u64 {
-    *state = state
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
+    *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     *state >> 33
 }
 
@@ -44,9 +42,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("score one query (1000 rows, 5 measures)", |b| {
         b.iter(|| {
             let mut r = rows.clone();
-            scorer
-                .score(b"q", &mut r, &judgments, &measures, false, &mut out)
-                .unwrap();
+            scorer.score(b"q", &mut r, &judgments, &measures, false, &mut out).unwrap();
             black_box(&out);
         })
     });
@@ -64,11 +60,7 @@ fn bench(c: &mut Criterion) {
             run.push(&qid, d, -(i as f64));
         }
     }
-    let opts = EvalOptions {
-        measures,
-        complete: true,
-        remove_query_self: false,
-    };
+    let opts = EvalOptions { measures, complete: true, remove_query_self: false };
     c.bench_function("evaluate_run (500 queries x 1000 rows)", |b| {
         b.iter(|| black_box(evaluate_run(&run, &qrels, &opts).unwrap()))
     });

@@ -48,26 +48,16 @@ pub enum Error {
 impl Error {
     /// An I/O error on `path`.
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.as_ref().to_path_buf(),
-            source,
-        }
+        Error::Io { path: path.as_ref().to_path_buf(), source }
     }
 
     /// A malformed line `line` (1-based) of `path`.
     pub fn parse(path: impl AsRef<Path>, line: u64, message: impl Into<String>) -> Self {
-        Error::Parse {
-            path: path.as_ref().to_path_buf(),
-            line,
-            message: message.into(),
-        }
+        Error::Parse { path: path.as_ref().to_path_buf(), line, message: message.into() }
     }
 
     /// A problem with a whole file.
     pub fn file(path: impl AsRef<Path>, message: impl Into<String>) -> Self {
-        Error::File {
-            path: path.as_ref().to_path_buf(),
-            message: message.into(),
-        }
+        Error::File { path: path.as_ref().to_path_buf(), message: message.into() }
     }
 }

@@ -18,22 +18,13 @@ fn shared_dir() -> PathBuf {
 fn cases() -> Vec<PathBuf> {
     let root = shared_dir().join("golden/metrics");
     let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (set DRBENCH_SHARED to the shared folder)",
-                root.display()
-            )
-        })
+        .unwrap_or_else(|e| panic!("{}: {e} (set DRBENCH_SHARED to the shared folder)", root.display()))
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.join("expected.json").is_file())
         .collect();
     v.sort();
-    assert!(
-        v.len() >= 6,
-        "expected the 6 golden metric cases in {}",
-        root.display()
-    );
+    assert!(v.len() >= 6, "expected the 6 golden metric cases in {}", root.display());
     v
 }
 
@@ -56,51 +47,24 @@ fn expected_value(expected: &Value, key: &str, qid: Option<&str>, complete: bool
     if key == "rr_cut_10_trec_order" {
         let block = &expected[key];
         return match qid {
-            Some(q) => block["per_query"]
-                .get(q)
-                .and_then(Value::as_f64)
-                .unwrap_or(0.0),
-            None => block[if complete { "mean_complete" } else { "mean" }]
-                .as_f64()
-                .unwrap(),
+            Some(q) => block["per_query"].get(q).and_then(Value::as_f64).unwrap_or(0.0),
+            None => block[if complete { "mean_complete" } else { "mean" }].as_f64().unwrap(),
         };
     }
     match (qid, complete) {
-        (Some(q), _) => expected["per_query"]
-            .get(q)
-            .map_or(0.0, |v| v[key].as_f64().unwrap()),
+        (Some(q), _) => expected["per_query"].get(q).map_or(0.0, |v| v[key].as_f64().unwrap()),
         (None, false) => expected["mean"][key].as_f64().unwrap(),
         (None, true) => expected["complete"]["mean"][key].as_f64().unwrap(),
     }
 }
 
-fn check(
-    case: &Path,
-    label: &str,
-    eval: &Evaluation,
-    expected: &Value,
-    names: &[(String, Measure)],
-    complete: bool,
-) {
-    let n_expected = if complete {
-        &expected["complete"]["num_queries"]
-    } else {
-        &expected["num_queries"]
-    };
-    assert_eq!(
-        eval.num_queries() as u64,
-        n_expected.as_u64().unwrap(),
-        "{} {label}: query count",
-        case.display()
-    );
+fn check(case: &Path, label: &str, eval: &Evaluation, expected: &Value, names: &[(String, Measure)], complete: bool) {
+    let n_expected = if complete { &expected["complete"]["num_queries"] } else { &expected["num_queries"] };
+    assert_eq!(eval.num_queries() as u64, n_expected.as_u64().unwrap(), "{} {label}: query count", case.display());
     for (i, (key, _)) in names.iter().enumerate() {
         let want = expected_value(expected, key, None, complete);
         let got = eval.mean[i];
-        assert!(
-            (got - want).abs() <= TOL,
-            "{} {label}: mean {key}: got {got}, want {want}",
-            case.display()
-        );
+        assert!((got - want).abs() <= TOL, "{} {label}: mean {key}: got {got}, want {want}", case.display());
         for (qid, values) in &eval.per_query {
             let want = expected_value(expected, key, Some(qid), complete);
             assert!(
@@ -117,22 +81,13 @@ fn check(
 fn equals_trec_eval_on_every_golden_case() {
     for case in cases() {
         let expected: Value =
-            serde_json::from_str(&std::fs::read_to_string(case.join("expected.json")).unwrap())
-                .unwrap();
+            serde_json::from_str(&std::fs::read_to_string(case.join("expected.json")).unwrap()).unwrap();
         let names = golden_measures(&expected);
         let measures: Vec<Measure> = names.iter().map(|(_, m)| *m).collect();
-        let qrels = read_qrels(&case.join("qrels.txt"), None, Strictness::Strict)
-            .unwrap()
-            .value;
-        let run = read_trec_run(&case.join("run.txt"), Strictness::Strict)
-            .unwrap()
-            .value;
+        let qrels = read_qrels(&case.join("qrels.txt"), None, Strictness::Strict).unwrap().value;
+        let run = read_trec_run(&case.join("run.txt"), Strictness::Strict).unwrap().value;
         for complete in [false, true] {
-            let opts = EvalOptions {
-                measures: measures.clone(),
-                complete,
-                remove_query_self: false,
-            };
+            let opts = EvalOptions { measures: measures.clone(), complete, remove_query_self: false };
             let label = if complete { "complete" } else { "default" };
             check(
                 &case,
@@ -143,16 +98,8 @@ fn equals_trec_eval_on_every_golden_case() {
                 complete,
             );
             for threads in [1, 2, 3, 7] {
-                let eval =
-                    evaluate_run_file(&case.join("run.txt"), &qrels, &opts, threads).unwrap();
-                check(
-                    &case,
-                    &format!("{label}/stream x{threads}"),
-                    &eval,
-                    &expected,
-                    &names,
-                    complete,
-                );
+                let eval = evaluate_run_file(&case.join("run.txt"), &qrels, &opts, threads).unwrap();
+                check(&case, &format!("{label}/stream x{threads}"), &eval, &expected, &names, complete);
             }
         }
     }

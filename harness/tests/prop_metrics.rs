@@ -16,16 +16,10 @@ fn naive(measure: Measure, ranked: &[(String, f64)], judged: &BTreeMap<String, i
     if relevant.is_empty() {
         return 0.0;
     }
-    let top = |k: Option<u32>| -> Vec<&(String, f64)> {
-        ranked
-            .iter()
-            .take(k.map_or(usize::MAX, |k| k as usize))
-            .collect()
-    };
+    let top =
+        |k: Option<u32>| -> Vec<&(String, f64)> { ranked.iter().take(k.map_or(usize::MAX, |k| k as usize)).collect() };
     match measure {
-        Measure::P(k) => {
-            top(Some(k)).iter().filter(|(d, _)| grade(d) >= 1).count() as f64 / k as f64
-        }
+        Measure::P(k) => top(Some(k)).iter().filter(|(d, _)| grade(d) >= 1).count() as f64 / k as f64,
         Measure::Recall(k) => top(Some(k)).iter().filter(|(d, _)| grade(d) >= 1).count() as f64 / r,
         Measure::Rr(k) => {
             for (i, (d, _)) in top(k).iter().enumerate() {
@@ -47,13 +41,8 @@ fn naive(measure: Measure, ranked: &[(String, f64)], judged: &BTreeMap<String, i
             total / r
         }
         Measure::Ndcg(k) => {
-            let dcg = |gains: &[f64]| -> f64 {
-                gains
-                    .iter()
-                    .enumerate()
-                    .map(|(i, g)| g / (i as f64 + 2.0).log2())
-                    .sum()
-            };
+            let dcg =
+                |gains: &[f64]| -> f64 { gains.iter().enumerate().map(|(i, g)| g / (i as f64 + 2.0).log2()).sum() };
             let gains: Vec<f64> = top(k).iter().map(|(d, _)| grade(d).max(0) as f64).collect();
             let mut ideal: Vec<f64> = judged.values().map(|&g| g.max(0) as f64).collect();
             ideal.sort_by(|a, b| b.partial_cmp(a).unwrap());
@@ -87,9 +76,7 @@ struct Case {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    let docid = prop::sample::select(vec![
-        "1", "10", "100", "9", "a", "B", "b1", "d-2", "0", "00", "z", "x9",
-    ]);
+    let docid = prop::sample::select(vec!["1", "10", "100", "9", "a", "B", "b1", "d-2", "0", "00", "z", "x9"]);
     let query = (
         prop::collection::btree_map(docid.clone(), -1i32..4, 0..8),
         prop::collection::btree_map(docid, (0i32..6).prop_map(|s| s as f64 * 0.5), 0..12),
@@ -100,16 +87,10 @@ fn case() -> impl Strategy<Value = Case> {
         for (i, (j, r)) in qs.into_iter().enumerate() {
             let qid = format!("q{i}");
             if !j.is_empty() {
-                qrels.insert(
-                    qid.clone(),
-                    j.into_iter().map(|(d, g)| (d.to_string(), g)).collect(),
-                );
+                qrels.insert(qid.clone(), j.into_iter().map(|(d, g)| (d.to_string(), g)).collect());
             }
             if !r.is_empty() {
-                run.insert(
-                    qid,
-                    r.into_iter().map(|(d, s)| (d.to_string(), s)).collect(),
-                );
+                run.insert(qid, r.into_iter().map(|(d, s)| (d.to_string(), s)).collect());
             }
         }
         Case { qrels, run }

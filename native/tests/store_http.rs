@@ -43,26 +43,25 @@ impl Server {
                         Ok(n) => req.extend_from_slice(&buf[..n]),
                     }
                 }
-                let line = String::from_utf8_lossy(&req)
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .to_string();
+                let line = String::from_utf8_lossy(&req).lines().next().unwrap_or("").to_string();
                 let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let reply = r
-                    .lock()
-                    .unwrap()
-                    .get(&path)
-                    .cloned()
-                    .unwrap_or(Reply::NotFound);
+                let reply = r.lock().unwrap().get(&path).cloned().unwrap_or(Reply::NotFound);
                 let _ = match reply {
                     Reply::Ok(body) => s
-                        .write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).as_bytes())
+                        .write_all(
+                            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+                                .as_bytes(),
+                        )
                         .and_then(|_| s.write_all(&body)),
                     Reply::Truncated(body) => s
-                        .write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).as_bytes())
+                        .write_all(
+                            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+                                .as_bytes(),
+                        )
                         .and_then(|_| s.write_all(&body[..body.len() / 2])),
-                    Reply::NotFound => s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+                    Reply::NotFound => {
+                        s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    }
                 };
             }
         });
@@ -88,27 +87,14 @@ fn registry() -> Registry {
          source_url = \"\"\nsource_sha256 = \"\"\nzip_root = \"\"\nlicense = \"\"\nsplits = [\"test\"]\n\
          default_split = \"test\"\nnote = \"\"\ncounts = {}\nreference = {}\n",
     );
-    for (p, b) in [
-        ("corpus.jsonl", CORPUS),
-        ("queries.jsonl", QUERIES),
-        ("qrels/test.tsv", QRELS),
-    ] {
-        toml += &format!(
-            "[[dataset.files]]\npath = \"{p}\"\nsize = {}\nsha256 = \"{}\"\n",
-            b.len(),
-            sha(b)
-        );
+    for (p, b) in [("corpus.jsonl", CORPUS), ("queries.jsonl", QUERIES), ("qrels/test.tsv", QRELS)] {
+        toml += &format!("[[dataset.files]]\npath = \"{p}\"\nsize = {}\nsha256 = \"{}\"\n", b.len(), sha(b));
     }
     Registry::parse(&toml, "test registry").unwrap()
 }
 
 fn store(cache: &Path, mirror: Option<Mirror>) -> Store {
-    Store {
-        cache: cache.to_path_buf(),
-        mirror,
-        registry: registry(),
-        allow_unpinned: false,
-    }
+    Store { cache: cache.to_path_buf(), mirror, registry: registry(), allow_unpinned: false }
 }
 
 fn serve_all(server: &Server) {
@@ -137,10 +123,7 @@ fn fetches_from_an_http_mirror_then_uses_the_cache() {
     let s = store(cache.path(), Some(Mirror::parse(&server.base)));
     let r = s.resolve("test/tiny").unwrap();
     assert_eq!(r.origin, Origin::MirrorUrl);
-    assert_eq!(
-        std::fs::read(r.folder.join("corpus.jsonl")).unwrap(),
-        CORPUS
-    );
+    assert_eq!(std::fs::read(r.folder.join("corpus.jsonl")).unwrap(), CORPUS);
     // Second time: found in the cache, verified, no network.
     server.set("/datasets/tiny/corpus.jsonl", Reply::NotFound);
     assert_eq!(s.resolve("tiny").unwrap().origin, Origin::Cache);
@@ -154,15 +137,11 @@ fn a_corrupted_file_is_refused_and_leaves_nothing_behind() {
     bad[10] ^= 1;
     server.set("/datasets/tiny/corpus.jsonl", Reply::Ok(bad));
     let cache = tempfile::tempdir().unwrap();
-    let err = store(cache.path(), Some(Mirror::parse(&server.base)))
-        .resolve("test/tiny")
-        .unwrap_err();
+    let err = store(cache.path(), Some(Mirror::parse(&server.base))).resolve("test/tiny").unwrap_err();
     assert!(matches!(err, StoreError::Mismatch { .. }), "{err}");
     assert!(err.to_string().contains("sha256"), "{err}");
     assert!(
-        !leftovers(cache.path())
-            .iter()
-            .any(|f| f == "corpus.jsonl" || f.contains(".part")),
+        !leftovers(cache.path()).iter().any(|f| f == "corpus.jsonl" || f.contains(".part")),
         "{:?}",
         leftovers(cache.path())
     );
@@ -172,19 +151,12 @@ fn a_corrupted_file_is_refused_and_leaves_nothing_behind() {
 fn an_interrupted_transfer_is_an_error_and_a_retry_succeeds() {
     let server = Server::start(16);
     serve_all(&server);
-    server.set(
-        "/datasets/tiny/queries.jsonl",
-        Reply::Truncated(QUERIES.to_vec()),
-    );
+    server.set("/datasets/tiny/queries.jsonl", Reply::Truncated(QUERIES.to_vec()));
     let cache = tempfile::tempdir().unwrap();
     let s = store(cache.path(), Some(Mirror::parse(&server.base)));
     let err = s.resolve("test/tiny").unwrap_err();
     assert!(matches!(err, StoreError::Http { .. }), "{err}");
-    assert!(
-        !leftovers(cache.path())
-            .iter()
-            .any(|f| f == "queries.jsonl" || f.contains(".part"))
-    );
+    assert!(!leftovers(cache.path()).iter().any(|f| f == "queries.jsonl" || f.contains(".part")));
     server.set("/datasets/tiny/queries.jsonl", Reply::Ok(QUERIES.to_vec()));
     assert_eq!(s.resolve("test/tiny").unwrap().origin, Origin::MirrorUrl);
 }
@@ -200,11 +172,7 @@ fn downloads_over_the_size_cap_are_refused() {
         &client,
         &format!("{}/big", server.base),
         &dest,
-        http::Expect {
-            size: None,
-            sha256: None,
-            max_bytes: 100,
-        },
+        http::Expect { size: None, sha256: None, max_bytes: 100 },
     )
     .unwrap_err();
     assert!(err.to_string().contains("cap"), "{err}");
@@ -213,11 +181,7 @@ fn downloads_over_the_size_cap_are_refused() {
         &client,
         &format!("{}/missing", server.base),
         &dest,
-        http::Expect {
-            size: None,
-            sha256: None,
-            max_bytes: 100,
-        },
+        http::Expect { size: None, sha256: None, max_bytes: 100 },
     )
     .unwrap_err();
     assert!(err.to_string().contains("404"), "{err}");
@@ -234,21 +198,11 @@ fn a_local_mirror_folder_is_verified_in_place() {
     let cache = tempfile::tempdir().unwrap();
     let s = store(cache.path(), Some(Mirror::Dir(mirror.path().to_path_buf())));
     let r = s.resolve("test/tiny").unwrap();
-    assert_eq!(
-        (r.origin, r.folder.clone()),
-        (Origin::MirrorDir, folder.clone())
-    );
+    assert_eq!((r.origin, r.folder.clone()), (Origin::MirrorDir, folder.clone()));
     // A silently changed file is caught.
-    std::fs::write(
-        folder.join("qrels/test.tsv"),
-        b"query-id\tcorpus-id\tscore\nq1\td1\t2\n",
-    )
-    .unwrap();
+    std::fs::write(folder.join("qrels/test.tsv"), b"query-id\tcorpus-id\tscore\nq1\td1\t2\n").unwrap();
     let err = s.resolve("test/tiny").unwrap_err().to_string();
-    assert!(
-        err.contains("qrels/test.tsv") && err.contains("sha256"),
-        "{err}"
-    );
+    assert!(err.contains("qrels/test.tsv") && err.contains("sha256"), "{err}");
 }
 
 fn zip_with(entries: &[(&str, &[u8])]) -> Vec<u8> {
@@ -256,8 +210,7 @@ fn zip_with(entries: &[(&str, &[u8])]) -> Vec<u8> {
     {
         let mut z = zip::ZipWriter::new(&mut buf);
         for (name, body) in entries {
-            z.start_file(*name, zip::write::SimpleFileOptions::default())
-                .unwrap();
+            z.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
             z.write_all(body).unwrap();
         }
         z.finish().unwrap();
@@ -270,43 +223,21 @@ fn zip_entries_that_escape_the_target_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     for evil in ["../evil.txt", "tiny/../../evil.txt", "/abs/evil.txt"] {
         let path = dir.path().join("evil.zip");
-        std::fs::write(
-            &path,
-            zip_with(&[("tiny/ok.txt", b"fine"), (evil, b"owned")]),
-        )
-        .unwrap();
+        std::fs::write(&path, zip_with(&[("tiny/ok.txt", b"fine"), (evil, b"owned")])).unwrap();
         let target = dir.path().join("out");
-        let err = archive::extract_zip(&path, "tiny", &target, 1 << 20)
-            .unwrap_err()
-            .to_string();
+        let err = archive::extract_zip(&path, "tiny", &target, 1 << 20).unwrap_err().to_string();
         assert!(err.contains("outside the target"), "{evil}: {err}");
-        assert!(
-            !dir.path().join("evil.txt").exists() && !target.join("ok.txt").exists(),
-            "{evil}: nothing is written"
-        );
+        assert!(!dir.path().join("evil.txt").exists() && !target.join("ok.txt").exists(), "{evil}: nothing is written");
     }
     let path = dir.path().join("good.zip");
     std::fs::write(
         &path,
-        zip_with(&[
-            ("tiny/corpus.jsonl", CORPUS),
-            ("tiny/qrels/test.tsv", QRELS),
-            ("other/x", b"x"),
-        ]),
+        zip_with(&[("tiny/corpus.jsonl", CORPUS), ("tiny/qrels/test.tsv", QRELS), ("other/x", b"x")]),
     )
     .unwrap();
     let target = dir.path().join("good");
     let mut got = archive::extract_zip(&path, "tiny", &target, 1 << 20).unwrap();
     got.sort();
-    assert_eq!(
-        got,
-        vec![
-            Path::new("corpus.jsonl").to_path_buf(),
-            Path::new("qrels/test.tsv").to_path_buf()
-        ]
-    );
-    assert!(
-        archive::extract_zip(&path, "tiny", &dir.path().join("capped"), 10).is_err(),
-        "entry size cap"
-    );
+    assert_eq!(got, vec![Path::new("corpus.jsonl").to_path_buf(), Path::new("qrels/test.tsv").to_path_buf()]);
+    assert!(archive::extract_zip(&path, "tiny", &dir.path().join("capped"), 10).is_err(), "entry size cap");
 }

@@ -9,16 +9,15 @@ use super::porter::PorterStemmer;
 
 /// Lucene's `EnglishAnalyzer.ENGLISH_STOP_WORDS_SET`.
 pub const ENGLISH_STOPWORDS: [&str; 33] = [
-    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
-    "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
-    "they", "this", "to", "was", "will", "with",
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of",
+    "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with",
 ];
 
 /// Lucene StandardTokenizer's default maximum token length (longer tokens are split), in UTF-16 units.
 pub const MAX_TOKEN_LENGTH: usize = 255;
 
 /// Which analysis steps run after tokenization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AnalyzerConfig {
     /// Drop Lucene's English stopwords.
     pub stopwords: bool,
@@ -28,16 +27,119 @@ pub struct AnalyzerConfig {
 
 impl Default for AnalyzerConfig {
     fn default() -> Self {
-        AnalyzerConfig {
-            stopwords: true,
-            stem: true,
-        }
+        AnalyzerConfig { stopwords: true, stem: true }
     }
 }
 
 /// Splits `text` into StandardTokenizer tokens (before possessive removal and lowercasing), calling `emit`
-/// for each.
+/// for each. Word boundaries never cross ASCII whitespace, so the text is cut at whitespace first and each
+/// pure-ASCII piece takes a fast path that applies UAX#29's rules for ASCII directly; other pieces go through
+/// `unicode-segmentation`.
 pub fn standard_tokens(text: &str, mut emit: impl FnMut(&str)) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        let mut ascii = true;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+            ascii &= bytes[i] < 0x80;
+            i += 1;
+        }
+        if start == i {
+            break;
+        }
+        let piece = &text[start..i];
+        if ascii {
+            ascii_tokens(piece, &mut emit);
+        } else {
+            unicode_tokens(piece, &mut emit);
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wb {
+    /// ALetter.
+    Letter,
+    /// Numeric.
+    Digit,
+    /// ExtendNumLet (`_`).
+    Connector,
+    /// MidLetter (`:`).
+    MidLetter,
+    /// MidNumLet and Single_Quote (`.` and `'`).
+    MidNumLet,
+    /// MidNum (`,` and `;`).
+    MidNum,
+    Other,
+}
+
+#[inline]
+fn wb(b: u8) -> Wb {
+    match b {
+        b'a'..=b'z' | b'A'..=b'Z' => Wb::Letter,
+        b'0'..=b'9' => Wb::Digit,
+        b'_' => Wb::Connector,
+        b':' => Wb::MidLetter,
+        b'.' | b'\'' => Wb::MidNumLet,
+        b',' | b';' => Wb::MidNum,
+        _ => Wb::Other,
+    }
+}
+
+/// UAX#29 word segmentation restricted to ASCII without whitespace (rules WB5–WB13b), emitting the segments
+/// that hold a letter or digit.
+fn ascii_tokens(piece: &str, emit: &mut impl FnMut(&str)) {
+    use Wb::*;
+    let b = piece.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    while i < n {
+        let c = wb(b[i]);
+        if !matches!(c, Letter | Digit | Connector) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut alnum = c != Connector;
+        let mut j = i + 1;
+        while j < n {
+            let (prev, cur) = (wb(b[j - 1]), wb(b[j]));
+            let joins = match (prev, cur) {
+                (Letter | Digit, Letter | Digit) => true,        // WB5, WB8, WB9, WB10
+                (Letter | Digit | Connector, Connector) => true, // WB13a
+                (Connector, Letter | Digit) => true,             // WB13b
+                _ => false,
+            };
+            if joins {
+                alnum |= cur != Connector;
+                j += 1;
+                continue;
+            }
+            let next = if j + 1 < n { wb(b[j + 1]) } else { Other };
+            let across = match (prev, cur, next) {
+                (Letter, MidLetter | MidNumLet, Letter) => true, // WB6, WB7
+                (Digit, MidNum | MidNumLet, Digit) => true,      // WB11, WB12
+                _ => false,
+            };
+            if across {
+                j += 2;
+                continue;
+            }
+            break;
+        }
+        if alnum {
+            emit_limited(&piece[start..j], emit);
+        }
+        i = j;
+    }
+}
+
+/// The general path: `unicode-segmentation`'s UAX#29 word bounds, plus Lucene's runs of South-East Asian text.
+fn unicode_tokens(text: &str, emit: &mut impl FnMut(&str)) {
     let mut pending_sa: Option<(usize, usize)> = None; // a run of South-East Asian segments, kept as one token
     for (start, seg) in text.split_word_bound_indices() {
         let end = start + seg.len();
@@ -46,7 +148,7 @@ pub fn standard_tokens(text: &str, mut emit: impl FnMut(&str)) {
                 Some((s, e)) if e == start => (s, end),
                 _ => {
                     if let Some((s, e)) = pending_sa {
-                        emit_limited(&text[s..e], &mut emit);
+                        emit_limited(&text[s..e], emit);
                     }
                     (start, end)
                 }
@@ -54,14 +156,14 @@ pub fn standard_tokens(text: &str, mut emit: impl FnMut(&str)) {
             continue;
         }
         if let Some((s, e)) = pending_sa.take() {
-            emit_limited(&text[s..e], &mut emit);
+            emit_limited(&text[s..e], emit);
         }
         if is_token(seg) {
-            emit_limited(seg, &mut emit);
+            emit_limited(seg, emit);
         }
     }
     if let Some((s, e)) = pending_sa {
-        emit_limited(&text[s..e], &mut emit);
+        emit_limited(&text[s..e], emit);
     }
 }
 
@@ -71,9 +173,7 @@ fn is_token(seg: &str) -> bool {
     seg.chars().any(|c| {
         c.is_ascii_alphanumeric()
             || (!c.is_ascii()
-                && (c.is_alphabetic()
-                    || c.general_category() == GeneralCategory::DecimalNumber
-                    || c.is_emoji_char()))
+                && (c.is_alphabetic() || c.general_category() == GeneralCategory::DecimalNumber || c.is_emoji_char()))
     })
 }
 
@@ -106,16 +206,14 @@ fn emit_limited(tok: &str, emit: &mut impl FnMut(&str)) {
 
 /// Lucene's EnglishPossessiveFilter: drops a trailing `'s`, `’s` or `＇s` (either case of s).
 pub fn strip_possessive(tok: &str) -> &str {
-    for apos in ['\'', '\u{2019}', '\u{FF07}'] {
-        for s in ["s", "S"] {
-            let mut suffix = [0u8; 4];
-            let a = apos.encode_utf8(&mut suffix).len();
-            let mut pat = String::with_capacity(a + 1);
-            pat.push(apos);
-            pat.push_str(s);
-            if let Some(stripped) = tok.strip_suffix(pat.as_str()) {
-                return stripped;
-            }
+    let b = tok.as_bytes();
+    let Some((&last, rest)) = b.split_last() else { return tok };
+    if last != b's' && last != b'S' {
+        return tok;
+    }
+    for apos in ["\'", "\u{2019}", "\u{FF07}"] {
+        if rest.ends_with(apos.as_bytes()) {
+            return &tok[..rest.len() - apos.len()];
         }
     }
     tok
@@ -155,11 +253,7 @@ pub struct EnglishAnalyzer {
 impl EnglishAnalyzer {
     /// An analyzer with `config`.
     pub fn new(config: AnalyzerConfig) -> Self {
-        EnglishAnalyzer {
-            config,
-            stemmer: PorterStemmer::new(),
-            lower: String::new(),
-        }
+        EnglishAnalyzer { config, stemmer: PorterStemmer::new(), lower: String::new() }
     }
 
     /// The configuration.
@@ -172,11 +266,7 @@ impl EnglishAnalyzer {
         if self.config.stopwords && is_stopword(lower) {
             return None;
         }
-        Some(if self.config.stem {
-            self.stemmer.stem(lower)
-        } else {
-            lower.to_string()
-        })
+        Some(if self.config.stem { self.stemmer.stem(lower) } else { lower.to_string() })
     }
 
     /// Analyzes `text` into terms.
@@ -201,27 +291,19 @@ mod tests {
     use super::*;
 
     fn check(text: &str, expected: &str) {
-        let got = EnglishAnalyzer::new(AnalyzerConfig::default())
-            .analyze(text)
-            .join(" ");
+        let got = EnglishAnalyzer::new(AnalyzerConfig::default()).analyze(text).join(" ");
         assert_eq!(got, expected, "{text:?}");
     }
 
     /// Expected values are Lucene's own output (Anserini 0.22.1 DefaultEnglishAnalyzer), see bench/lucene.
     #[test]
     fn matches_lucene_on_edge_cases() {
-        check(
-            "The dog's bones aren't U.S.A. 3.14 1,000 foo_bar",
-            "dog bone aren't u.s.a 3.14 1,000 foo_bar",
-        );
+        check("The dog's bones aren't U.S.A. 3.14 1,000 foo_bar", "dog bone aren't u.s.a 3.14 1,000 foo_bar");
         check(
             "caresses ponies ties caress cats running generalization HELLO",
             "caress poni ti caress cat run gener hello",
         );
-        check(
-            "a:b c;d e,f 1,000.5 3.14.15 a.b. x_y __ _a a_ co-op",
-            "a:b c d e f 1,000.5 3.14.15 a.b x_y _a a_ co op",
-        );
+        check("a:b c;d e,f 1,000.5 3.14.15 a.b. x_y __ _a a_ co-op", "a:b c d e f 1,000.5 3.14.15 a.b x_y _a a_ co op");
         check(
             "don\u{2019}t O\u{2019}Neil\u{2019}s ABC'S \u{e9}t\u{e9} na\u{ef}ve",
             "don\u{2019}t o\u{2019}neil abc \u{e9}t\u{e9} na\u{ef}v",
@@ -248,18 +330,24 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// The ASCII fast path segments exactly like unicode-segmentation (UAX#29) on ASCII.
+        #[test]
+        fn ascii_fast_path_equals_uax29(piece in "[aZ09_.:',;\\-\"!@#/x]{0,24}") {
+            let mut fast = Vec::new();
+            ascii_tokens(&piece, &mut |t: &str| fast.push(t.to_string()));
+            let mut slow = Vec::new();
+            unicode_tokens(&piece, &mut |t: &str| slow.push(t.to_string()));
+            proptest::prop_assert_eq!(fast, slow, "{:?}", piece);
+        }
+    }
+
     #[test]
     fn long_tokens_are_split_at_255_units() {
         let long = "x".repeat(300);
-        let got = EnglishAnalyzer::new(AnalyzerConfig {
-            stopwords: true,
-            stem: false,
-        })
-        .analyze(&long);
-        assert_eq!(
-            got.iter().map(String::len).collect::<Vec<_>>(),
-            vec![255, 45]
-        );
+        let got = EnglishAnalyzer::new(AnalyzerConfig { stopwords: true, stem: false }).analyze(&long);
+        assert_eq!(got.iter().map(String::len).collect::<Vec<_>>(), vec![255, 45]);
     }
 
     #[test]

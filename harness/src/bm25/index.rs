@@ -7,9 +7,7 @@ use rustc_hash::FxHashMap;
 
 use crate::data::Collection;
 
-use super::analyzer::{
-    AnalyzerConfig, EnglishAnalyzer, java_lowercase, standard_tokens, strip_possessive,
-};
+use super::analyzer::{AnalyzerConfig, EnglishAnalyzer, java_lowercase, standard_tokens, strip_possessive};
 use super::lucene::{Bm25Params, length_to_norm};
 
 /// Which document text is indexed.
@@ -40,11 +38,7 @@ pub struct FieldIndex {
 impl FieldIndex {
     /// Lucene's average field length, `(float) (sumTotalTermFreq / (double) docCount)`.
     pub fn avgdl(&self) -> f32 {
-        if self.doc_count == 0 {
-            1.0
-        } else {
-            (self.sum_ttf as f64 / self.doc_count as f64) as f32
-        }
+        if self.doc_count == 0 { 1.0 } else { (self.sum_ttf as f64 / self.doc_count as f64) as f32 }
     }
 
     /// Number of distinct terms.
@@ -73,6 +67,36 @@ pub struct Bm25Index {
     pub(crate) mode: FieldMode,
     pub(crate) analyzer: AnalyzerConfig,
     pub(crate) params: Bm25Params,
+    pub(crate) fingerprint: u64,
+    /// Each document's position in docid (byte) order: ties in score are broken by docid ascending
+    /// (Anserini's order) with an integer compare.
+    pub(crate) docid_rank: Vec<u32>,
+    /// The inverse of `docid_rank`: documents in docid order.
+    pub(crate) doc_by_rank: Vec<u32>,
+}
+
+/// Positions of the documents in ascending byte order of their ids, and the documents in that order.
+pub(crate) fn docid_ranks(doc_ids: &[String]) -> (Vec<u32>, Vec<u32>) {
+    let mut order: Vec<u32> = (0..doc_ids.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| doc_ids[a as usize].cmp(&doc_ids[b as usize]));
+    let mut rank = vec![0u32; doc_ids.len()];
+    for (r, &d) in order.iter().enumerate() {
+        rank[d as usize] = r as u32;
+    }
+    (rank, order)
+}
+
+/// A cheap fingerprint of a corpus (count + CRC-32 of every id, title and text), stored in saved indexes so a
+/// stale index is never used with a changed corpus.
+pub fn corpus_fingerprint(corpus: &Collection) -> u64 {
+    let mut h = crc32fast::Hasher::new();
+    for r in corpus.iter() {
+        for part in [r.id, r.title, r.text] {
+            h.update(&(part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+    }
+    ((corpus.len() as u64) << 32) | u64::from(h.finalize())
 }
 
 /// What one parallel chunk produced for one field.
@@ -108,14 +132,11 @@ impl Bm25Index {
                 let out = (0..field_count)
                     .map(|f| {
                         analyze_chunk(
-                            range
-                                .clone()
-                                .map(|i| corpus.get(i))
-                                .map(|r| match (mode, f) {
-                                    (FieldMode::Flat, _) => FieldText::Flat(r.title, r.text),
-                                    (FieldMode::Multifield, 0) => FieldText::One(r.title),
-                                    (FieldMode::Multifield, _) => FieldText::One(r.text),
-                                }),
+                            range.clone().map(|i| corpus.get(i)).map(|r| match (mode, f) {
+                                (FieldMode::Flat, _) => FieldText::Flat(r.title, r.text),
+                                (FieldMode::Multifield, 0) => FieldText::One(r.title),
+                                (FieldMode::Multifield, _) => FieldText::One(r.text),
+                            }),
                             analyzer,
                         )
                     })
@@ -124,25 +145,17 @@ impl Bm25Index {
                 out
             })
             .collect();
-        let mut per_field: Vec<Vec<ChunkField>> = (0..field_count)
-            .map(|_| Vec::with_capacity(chunks.len()))
-            .collect();
+        let mut per_field: Vec<Vec<ChunkField>> = (0..field_count).map(|_| Vec::with_capacity(chunks.len())).collect();
         for chunk in chunks {
             for (f, cf) in chunk.into_iter().enumerate() {
                 per_field[f].push(cf);
             }
         }
-        let fields = per_field
-            .into_iter()
-            .map(|chunks| merge_chunks(chunks, n))
-            .collect();
-        Bm25Index {
-            doc_ids: corpus.iter().map(|r| r.id.to_string()).collect(),
-            fields,
-            mode,
-            analyzer,
-            params,
-        }
+        let fields = per_field.into_iter().map(|chunks| merge_chunks(chunks, n)).collect();
+        let doc_ids: Vec<String> = corpus.iter().map(|r| r.id.to_string()).collect();
+        let (docid_rank, doc_by_rank) = docid_ranks(&doc_ids);
+        let fingerprint = corpus_fingerprint(corpus);
+        Bm25Index { doc_ids, fields, mode, analyzer, params, fingerprint, docid_rank, doc_by_rank }
     }
 
     /// Number of documents.
@@ -175,6 +188,11 @@ impl Bm25Index {
         self.params = params;
     }
 
+    /// The fingerprint of the corpus it was built from (see [`corpus_fingerprint`]).
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
     /// Analyzer configuration the index was built with.
     pub fn analyzer_config(&self) -> AnalyzerConfig {
         self.analyzer
@@ -187,20 +205,12 @@ enum FieldText<'a> {
 }
 
 /// Analyses the documents of one chunk for one field, caching each distinct surface form's term.
-fn analyze_chunk<'a>(
-    texts: impl Iterator<Item = FieldText<'a>>,
-    config: AnalyzerConfig,
-) -> ChunkField {
+fn analyze_chunk<'a>(texts: impl Iterator<Item = FieldText<'a>>, config: AnalyzerConfig) -> ChunkField {
     let mut analyzer = EnglishAnalyzer::new(config);
     let mut surface: FxHashMap<String, Option<u32>> = FxHashMap::default();
     let mut vocab_ids: FxHashMap<String, u32> = FxHashMap::default();
     let mut vocab: Vec<String> = Vec::new();
-    let mut out = ChunkField {
-        vocab: Vec::new(),
-        pairs: Vec::new(),
-        doc_ends: Vec::new(),
-        lengths: Vec::new(),
-    };
+    let mut out = ChunkField { vocab: Vec::new(), pairs: Vec::new(), doc_ends: Vec::new(), lengths: Vec::new() };
     let mut doc_terms: Vec<u32> = Vec::new();
     let mut lower = String::new();
     let mut flat = String::new();
@@ -221,17 +231,15 @@ fn analyze_chunk<'a>(
             let id = match surface.get(lower.as_str()) {
                 Some(id) => *id,
                 None => {
-                    let id = analyzer
-                        .finish_token(&lower)
-                        .map(|term| match vocab_ids.get(&term) {
-                            Some(&id) => id,
-                            None => {
-                                let id = vocab.len() as u32;
-                                vocab_ids.insert(term.clone(), id);
-                                vocab.push(term);
-                                id
-                            }
-                        });
+                    let id = analyzer.finish_token(&lower).map(|term| match vocab_ids.get(&term) {
+                        Some(&id) => id,
+                        None => {
+                            let id = vocab.len() as u32;
+                            vocab_ids.insert(term.clone(), id);
+                            vocab.push(term);
+                            id
+                        }
+                    });
                     surface.insert(lower.clone(), id);
                     id
                 }
@@ -313,13 +321,5 @@ fn merge_chunks(chunks: Vec<ChunkField>, num_docs: usize) -> FieldIndex {
             doc += 1;
         }
     }
-    FieldIndex {
-        terms,
-        offsets,
-        docs,
-        tfs,
-        norms,
-        doc_count,
-        sum_ttf,
-    }
+    FieldIndex { terms, offsets, docs, tfs, norms, doc_count, sum_ttf }
 }

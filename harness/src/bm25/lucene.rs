@@ -19,11 +19,7 @@ fn long_to_int4(i: u64) -> u32 {
 fn int4_to_long(i: u32) -> u64 {
     let bits = u64::from(i & 0x07);
     let shift = (i >> 3) as i32 - 1;
-    if shift == -1 {
-        bits
-    } else {
-        (bits | 0x08) << shift
-    }
+    if shift == -1 { bits } else { (bits | 0x08) << shift }
 }
 
 const MAX_INT4: u32 = 231; // long_to_int4(i32::MAX)
@@ -41,11 +37,7 @@ pub fn length_to_norm(length: u32) -> u8 {
 /// Lucene `SmallFloat.byte4ToInt`: the length a norm byte stands for.
 pub fn norm_to_length(norm: u8) -> u32 {
     let i = u32::from(norm);
-    if i < NUM_FREE_VALUES {
-        i
-    } else {
-        NUM_FREE_VALUES + int4_to_long(i - NUM_FREE_VALUES) as u32
-    }
+    if i < NUM_FREE_VALUES { i } else { NUM_FREE_VALUES + int4_to_long(i - NUM_FREE_VALUES) as u32 }
 }
 
 /// BM25 parameters.
@@ -124,11 +116,7 @@ mod tests {
         for n in 0..=255u8 {
             let l = norm_to_length(n);
             assert!(n == 0 || l > last, "monotonic");
-            assert_eq!(
-                length_to_norm(l),
-                n,
-                "the table's values encode to themselves"
-            );
+            assert_eq!(length_to_norm(l), n, "the table's values encode to themselves");
             last = l;
         }
     }

@@ -3,12 +3,13 @@
 
 pub mod analyzer;
 mod index;
+mod index_file;
 pub mod lucene;
 pub mod porter;
 mod search;
 
 pub use analyzer::{AnalyzerConfig, EnglishAnalyzer};
-pub use index::{Bm25Index, FieldIndex, FieldMode};
+pub use index::{Bm25Index, FieldIndex, FieldMode, corpus_fingerprint};
 pub use lucene::Bm25Params;
 pub use porter::PorterStemmer;
 pub use search::{Bm25Searcher, Hit, ScoreOutput, SearchOptions};

@@ -117,11 +117,7 @@ impl PorterStemmer {
         if o < K0 {
             return false;
         }
-        if !s
-            .bytes()
-            .enumerate()
-            .all(|(i, c)| self.at(o + i as isize) == u16::from(c))
-        {
+        if !s.bytes().enumerate().all(|(i, c)| self.at(o + i as isize) == u16::from(c)) {
             return false;
         }
         self.j = self.k - l;
@@ -197,20 +193,9 @@ impl PorterStemmer {
             b'a' => &[("ational", "ate"), ("tional", "tion")],
             b'c' => &[("enci", "ence"), ("anci", "ance")],
             b'e' => &[("izer", "ize")],
-            b'l' => &[
-                ("bli", "ble"),
-                ("alli", "al"),
-                ("entli", "ent"),
-                ("eli", "e"),
-                ("ousli", "ous"),
-            ],
+            b'l' => &[("bli", "ble"), ("alli", "al"), ("entli", "ent"), ("eli", "e"), ("ousli", "ous")],
             b'o' => &[("ization", "ize"), ("ation", "ate"), ("ator", "ate")],
-            b's' => &[
-                ("alism", "al"),
-                ("iveness", "ive"),
-                ("fulness", "ful"),
-                ("ousness", "ous"),
-            ],
+            b's' => &[("alism", "al"), ("iveness", "ive"), ("fulness", "ful"), ("ousness", "ous")],
             b't' => &[("aliti", "al"), ("iviti", "ive"), ("biliti", "ble")],
             b'g' => &[("logi", "log")],
             _ => &[],
@@ -253,8 +238,7 @@ impl PorterStemmer {
             b'l' => self.ends("able") || self.ends("ible"),
             b'n' => self.ends("ant") || self.ends("ement") || self.ends("ment") || self.ends("ent"),
             b'o' => {
-                (self.ends("ion") && self.j >= 0 && matches!(self.ascii_at(self.j), b's' | b't'))
-                    || self.ends("ou")
+                (self.ends("ion") && self.j >= 0 && matches!(self.ascii_at(self.j), b's' | b't')) || self.ends("ou")
             }
             b's' => self.ends("ism"),
             b't' => self.ends("ate") || self.ends("iti"),

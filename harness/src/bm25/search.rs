@@ -2,14 +2,12 @@
 //! term-at-a-time accumulation in double precision cast to float as Lucene's disjunction scorers do, and exact
 //! top-k with Anserini's order (score descending, then docid ascending).
 
-use std::cmp::Ordering;
-
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::data::{Collection, Run};
 
-use super::analyzer::EnglishAnalyzer;
+use super::analyzer::{EnglishAnalyzer, java_lowercase, standard_tokens, strip_possessive};
 use super::index::{Bm25Index, FieldMode};
 use super::lucene::{anserini_adjust_ties, idf, norm_cache, term_score};
 
@@ -32,16 +30,15 @@ pub struct Bm25Searcher<'a> {
     total: Vec<f64>,
     touched: Vec<u32>,
     field_touched: Vec<u32>,
+    keys: Vec<u64>,
+    /// Analysed query terms by surface form (None: a stopword).
+    term_cache: FxHashMap<String, Option<String>>,
 }
 
 impl<'a> Bm25Searcher<'a> {
     /// A searcher over `index` with the index's k1 and b.
     pub fn new(index: &'a Bm25Index) -> Self {
-        let caches = index
-            .fields
-            .iter()
-            .map(|f| norm_cache(index.params, f.avgdl()))
-            .collect();
+        let caches = index.fields.iter().map(|f| norm_cache(index.params, f.avgdl())).collect();
         let n = index.num_docs();
         Bm25Searcher {
             index,
@@ -51,18 +48,35 @@ impl<'a> Bm25Searcher<'a> {
             total: vec![0.0; n],
             touched: Vec::new(),
             field_touched: Vec::new(),
+            keys: Vec::new(),
+            term_cache: FxHashMap::default(),
         }
     }
 
     /// The query's distinct terms with their counts (Anserini's BagOfWordsQueryGenerator boosts).
     pub fn query_terms(&mut self, query: &str) -> Vec<(String, u32)> {
-        let mut counts: FxHashMap<String, u32> = FxHashMap::default();
-        for t in self.analyzer.analyze(query) {
-            *counts.entry(t).or_default() += 1;
-        }
-        let mut v: Vec<(String, u32)> = counts.into_iter().collect();
-        v.sort_unstable();
-        v
+        let mut terms: Vec<(String, u32)> = Vec::new();
+        let (cache, analyzer) = (&mut self.term_cache, &mut self.analyzer);
+        let mut lower = String::new();
+        standard_tokens(query, |tok| {
+            java_lowercase(strip_possessive(tok), &mut lower);
+            let term = match cache.get(lower.as_str()) {
+                Some(t) => t.clone(),
+                None => {
+                    let t = analyzer.finish_token(&lower);
+                    cache.insert(lower.clone(), t.clone());
+                    t
+                }
+            };
+            if let Some(t) = term {
+                match terms.iter_mut().find(|(x, _)| *x == t) {
+                    Some((_, c)) => *c += 1,
+                    None => terms.push((t, 1)),
+                }
+            }
+        });
+        terms.sort_unstable();
+        terms
     }
 
     /// The `k` best documents for `query`, ordered by score descending, then docid ascending.
@@ -95,28 +109,27 @@ impl<'a> Bm25Searcher<'a> {
             }
             self.field_touched.clear();
         }
-        let mut hits: Vec<Hit> = self
-            .touched
-            .drain(..)
-            .map(|d| {
-                let score = std::mem::take(&mut self.total[d as usize]) as f32;
-                Hit { doc: d, score }
-            })
-            .collect();
-        let ids = &self.index.doc_ids;
-        let order = |a: &Hit, b: &Hit| -> Ordering {
-            b.score
-                .partial_cmp(&a.score)
-                .unwrap_or(Ordering::Equal)
-                .then_with(|| ids[a.doc as usize].cmp(&ids[b.doc as usize]))
-        };
-        if hits.len() > k && k > 0 {
-            hits.select_nth_unstable_by(k - 1, order);
-            hits.truncate(k);
+        // Sort keys: the float's bits inverted (scores are positive, so bit order is numeric order) above the
+        // docid rank, so ascending u64 order is score descending, then docid ascending.
+        self.keys.clear();
+        for &d in &self.touched {
+            let score = std::mem::take(&mut self.total[d as usize]) as f32;
+            self.keys.push((u64::from(!score.to_bits()) << 32) | u64::from(self.index.docid_rank[d as usize]));
         }
-        hits.sort_unstable_by(order);
-        hits.truncate(k);
-        hits
+        self.touched.clear();
+        if self.keys.len() > k && k > 0 {
+            self.keys.select_nth_unstable(k - 1);
+        }
+        self.keys.truncate(k);
+        self.keys.sort_unstable();
+        let by_rank = &self.index.doc_by_rank;
+        self.keys
+            .iter()
+            .map(|&key| Hit {
+                doc: by_rank[(key & 0xffff_ffff) as usize],
+                score: f32::from_bits(!((key >> 32) as u32)),
+            })
+            .collect()
     }
 }
 
@@ -144,11 +157,7 @@ pub struct SearchOptions {
 
 impl Default for SearchOptions {
     fn default() -> Self {
-        SearchOptions {
-            k: 1000,
-            remove_query_self: false,
-            scores: ScoreOutput::Anserini,
-        }
+        SearchOptions { k: 1000, remove_query_self: false, scores: ScoreOutput::Anserini }
     }
 }
 
@@ -157,10 +166,7 @@ impl Bm25Index {
     pub fn search_all(&self, queries: &Collection, opts: SearchOptions) -> Run {
         let results: Vec<(usize, Vec<Hit>)> = (0..queries.len())
             .into_par_iter()
-            .map_init(
-                || Bm25Searcher::new(self),
-                |s, i| (i, s.search(queries.get(i).text, opts.k)),
-            )
+            .map_init(|| Bm25Searcher::new(self), |s, i| (i, s.search(queries.get(i).text, opts.k)))
             .collect();
         let mut run = Run::new();
         for (i, hits) in results {
@@ -178,14 +184,9 @@ impl Bm25Index {
                 let score = match opts.scores {
                     ScoreOutput::Exact => f64::from(s),
                     // Anserini prints `%.6f` of the adjusted float: keep exactly that value.
-                    ScoreOutput::Anserini => format!("{:.6}", f64::from(s))
-                        .parse()
-                        .expect("a formatted number"),
+                    ScoreOutput::Anserini => format!("{:.6}", f64::from(s)).parse().expect("a formatted number"),
                 };
-                docs.push(crate::data::ScoredDoc {
-                    docid: docid.to_string(),
-                    score,
-                });
+                docs.push(crate::data::ScoredDoc { docid: docid.to_string(), score });
             }
             run.insert_query(qid, docs);
         }
@@ -198,9 +199,6 @@ impl Bm25Index {
             FieldMode::Flat => "flat",
             FieldMode::Multifield => "multifield",
         };
-        format!(
-            "BM25 {mode} k1={} b={} (Lucene English analysis)",
-            self.params.k1, self.params.b
-        )
+        format!("BM25 {mode} k1={} b={} (Lucene English analysis)", self.params.k1, self.params.b)
     }
 }

@@ -56,23 +56,14 @@ impl Collection {
         self.arena.push_str(title);
         let text_start = self.arena.len();
         self.arena.push_str(text);
-        self.spans.push(Spans {
-            id: start,
-            title: title_start,
-            text: text_start,
-            end: self.arena.len(),
-        });
+        self.spans.push(Spans { id: start, title: title_start, text: text_start, end: self.arena.len() });
     }
 
     /// Builds the id index. Returns the index pair `(first, second)` of the first duplicate id found, if any.
     pub fn finish(&mut self) -> Result<(), (usize, usize)> {
         let n = u32::try_from(self.spans.len()).expect("at most 4G records");
         let mut by_id: Vec<u32> = (0..n).collect();
-        by_id.sort_unstable_by(|&a, &b| {
-            self.id_at(a as usize)
-                .cmp(self.id_at(b as usize))
-                .then(a.cmp(&b))
-        });
+        by_id.sort_unstable_by(|&a, &b| self.id_at(a as usize).cmp(self.id_at(b as usize)).then(a.cmp(&b)));
         let dup = by_id
             .windows(2)
             .filter(|w| self.id_at(w[0] as usize) == self.id_at(w[1] as usize))
@@ -107,20 +98,13 @@ impl Collection {
     /// The `i`-th record in file order.
     pub fn get(&self, i: usize) -> Record<'_> {
         let s = self.spans[i];
-        Record {
-            id: self.slice(s.id..s.title),
-            title: self.slice(s.title..s.text),
-            text: self.slice(s.text..s.end),
-        }
+        Record { id: self.slice(s.id..s.title), title: self.slice(s.title..s.text), text: self.slice(s.text..s.end) }
     }
 
     /// The position of the record with id `id`.
     pub fn position(&self, id: &str) -> Option<usize> {
         debug_assert_eq!(self.by_id.len(), self.spans.len(), "call finish() first");
-        self.by_id
-            .binary_search_by(|&i| self.id_at(i as usize).cmp(id))
-            .ok()
-            .map(|p| self.by_id[p] as usize)
+        self.by_id.binary_search_by(|&i| self.id_at(i as usize).cmp(id)).ok().map(|p| self.by_id[p] as usize)
     }
 
     /// The record with id `id`.

@@ -29,10 +29,7 @@ impl QueryJudgments {
         }
         let mut ideal_gains: Vec<i32> = grades.values().copied().filter(|&g| g > 0).collect();
         ideal_gains.sort_unstable_by(|a, b| b.cmp(a));
-        QueryJudgments {
-            grades,
-            ideal_gains,
-        }
+        QueryJudgments { grades, ideal_gains }
     }
 
     /// The grade of `docid` (raw bytes), or `None` when it is unjudged.
@@ -66,12 +63,7 @@ impl QueryJudgments {
         let mut v: Vec<(&str, i32)> = self
             .grades
             .iter()
-            .map(|(d, &g)| {
-                (
-                    std::str::from_utf8(d).expect("docids are inserted as str"),
-                    g,
-                )
-            })
+            .map(|(d, &g)| (std::str::from_utf8(d).expect("docids are inserted as str"), g))
             .collect();
         v.sort_unstable();
         v
@@ -92,10 +84,7 @@ impl Qrels {
 
     /// Adds one judgment; returns the previous grade of the pair, if any.
     pub fn insert(&mut self, qid: &str, docid: &str, grade: i32) -> Option<i32> {
-        self.queries
-            .entry(qid.to_string())
-            .or_default()
-            .insert(docid, grade)
+        self.queries.entry(qid.to_string()).or_default().insert(docid, grade)
     }
 
     /// Sets the judgments of `qid` at once.
@@ -137,10 +126,7 @@ impl Qrels {
 
     /// A sorted copy, for stable output.
     pub fn to_sorted(&self) -> BTreeMap<&str, Vec<(&str, i32)>> {
-        self.queries
-            .iter()
-            .map(|(q, j)| (q.as_str(), j.iter_sorted()))
-            .collect()
+        self.queries.iter().map(|(q, j)| (q.as_str(), j.iter_sorted())).collect()
     }
 
     /// Keeps only the queries for which `keep` is true.

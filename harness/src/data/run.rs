@@ -32,10 +32,7 @@ impl Run {
             Some(d) => d,
             None => self.queries.entry(qid.to_string()).or_default(),
         };
-        docs.push(ScoredDoc {
-            docid: docid.into(),
-            score,
-        });
+        docs.push(ScoredDoc { docid: docid.into(), score });
     }
 
     /// Replaces `qid`'s list.

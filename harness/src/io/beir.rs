@@ -22,9 +22,7 @@ struct JsonRecord<'a> {
 }
 
 /// Accepts a string id, or an integer id (some BEIR exports write numeric `_id`s).
-fn id_string<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Cow<'de, str>, D::Error> {
+fn id_string<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Cow<'de, str>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Id<'a> {
@@ -68,20 +66,13 @@ pub fn read_jsonl_collection(path: &Path, strictness: Strictness) -> Result<Load
 /// serde_json's message without its "at line 1 column N" suffix (the line is ours), with the column kept.
 fn json_error(e: &serde_json::Error) -> String {
     let text = e.to_string();
-    let what = text
-        .rsplit_once(" at line ")
-        .map_or(text.as_str(), |(w, _)| w);
+    let what = text.rsplit_once(" at line ").map_or(text.as_str(), |(w, _)| w);
     format!("bad JSON record at column {}: {what}", e.column())
 }
 
 /// Builds the id index; a duplicate id is an error naming the line of its second occurrence
 /// (in lenient mode the collection keeps the first occurrence).
-fn finish_unique(
-    path: &Path,
-    mut coll: Collection,
-    line_of: &[u64],
-    mut log: SkipLog,
-) -> Result<Loaded<Collection>> {
+fn finish_unique(path: &Path, mut coll: Collection, line_of: &[u64], mut log: SkipLog) -> Result<Loaded<Collection>> {
     let Err((first, second)) = coll.finish() else {
         return Ok(log.finish(coll));
     };
@@ -89,10 +80,7 @@ fn finish_unique(
     log.skip(Error::parse(
         path,
         line_of[second],
-        format!(
-            "duplicate id {id:?} (first seen on line {})",
-            line_of[first]
-        ),
+        format!("duplicate id {id:?} (first seen on line {})", line_of[first]),
     ))?;
     let mut seen = rustc_hash::FxHashSet::default();
     let mut out = Collection::new();
@@ -100,11 +88,7 @@ fn finish_unique(
         if seen.insert(r.id) {
             out.push(r.id, r.title, r.text);
         } else if i != second {
-            log.skip(Error::parse(
-                path,
-                line_of[i],
-                format!("duplicate id {:?}", r.id),
-            ))?;
+            log.skip(Error::parse(path, line_of[i], format!("duplicate id {:?}", r.id)))?;
         }
     }
     out.finish().expect("deduplicated");
@@ -121,11 +105,7 @@ pub fn read_beir_qrels(path: &Path, strictness: Strictness) -> Result<Loaded<Qre
         Some(h) => h.to_vec(),
     };
     if !is_beir_qrels_header(&header) {
-        return Err(Error::parse(
-            path,
-            1,
-            "expected the header `query-id<TAB>corpus-id<TAB>score`",
-        ));
+        return Err(Error::parse(path, 1, "expected the header `query-id<TAB>corpus-id<TAB>score`"));
     }
     while let Some(line) = lines.next_bytes()? {
         if line.iter().all(|b| b.is_ascii_whitespace()) {
@@ -139,11 +119,7 @@ pub fn read_beir_qrels(path: &Path, strictness: Strictness) -> Result<Loaded<Qre
                     cols.len()
                 ));
             }
-            Ok((
-                utf8(cols[0], "query id")?,
-                utf8(cols[1], "document id")?,
-                parse_grade(cols[2])?,
-            ))
+            Ok((utf8(cols[0], "query id")?, utf8(cols[1], "document id")?, parse_grade(cols[2])?))
         })();
         match parsed {
             Ok((q, d, g)) => {
@@ -160,10 +136,7 @@ pub fn read_beir_qrels(path: &Path, strictness: Strictness) -> Result<Loaded<Qre
 
 /// True when `line` is a BEIR qrels header.
 pub fn is_beir_qrels_header(line: &[u8]) -> bool {
-    let cols: Vec<&[u8]> = line
-        .split(|&b| b == b'\t')
-        .map(|c| c.trim_ascii())
-        .collect();
+    let cols: Vec<&[u8]> = line.split(|&b| b == b'\t').map(|c| c.trim_ascii()).collect();
     cols.len() == 3 && cols[0] == b"query-id" && cols[1] == b"corpus-id" && cols[2] == b"score"
 }
 
@@ -179,18 +152,14 @@ impl BeirFolder {
         let root = root.into();
         let corpus = root.join("corpus.jsonl");
         if !corpus.is_file() {
-            return Err(Error::file(
-                &root,
-                "not a BEIR folder: corpus.jsonl is missing",
-            ));
+            return Err(Error::file(&root, "not a BEIR folder: corpus.jsonl is missing"));
         }
         Ok(BeirFolder { root })
     }
 
     /// True when `root` looks like a BEIR folder (has corpus.jsonl or queries.jsonl + qrels/).
     pub fn looks_like(root: &Path) -> bool {
-        root.join("corpus.jsonl").is_file()
-            || (root.join("queries.jsonl").is_file() && root.join("qrels").is_dir())
+        root.join("corpus.jsonl").is_file() || (root.join("queries.jsonl").is_file() && root.join("qrels").is_dir())
     }
 
     /// The folder.
@@ -219,12 +188,7 @@ impl BeirFolder {
             .into_iter()
             .flatten()
             .flatten()
-            .filter_map(|e| {
-                e.file_name()
-                    .to_str()
-                    .and_then(|n| n.strip_suffix(".tsv"))
-                    .map(str::to_string)
-            })
+            .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".tsv")).map(str::to_string))
             .collect();
         v.sort();
         v
@@ -245,10 +209,7 @@ impl BeirFolder {
         let path = self.qrels_path(split);
         if !path.is_file() {
             let have = self.splits().join(", ");
-            return Err(Error::file(
-                &path,
-                format!("no such split {split:?} (this folder has: {have})"),
-            ));
+            return Err(Error::file(&path, format!("no such split {split:?} (this folder has: {have})")));
         }
         Ok(read_beir_qrels(&path, Strictness::Strict)?.value)
     }

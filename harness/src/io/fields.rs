@@ -33,12 +33,7 @@ pub fn parse_grade(field: &[u8]) -> Result<i32, String> {
     std::str::from_utf8(field)
         .ok()
         .and_then(|s| s.parse::<i32>().ok())
-        .ok_or_else(|| {
-            format!(
-                "relevance {:?} is not an integer",
-                String::from_utf8_lossy(field)
-            )
-        })
+        .ok_or_else(|| format!("relevance {:?} is not an integer", String::from_utf8_lossy(field)))
 }
 
 /// Parses a retrieval score (a finite decimal number).
@@ -47,10 +42,7 @@ pub fn parse_score(field: &[u8]) -> Result<f64, String> {
     // fast-float2 rounds exactly like `str::parse::<f64>` and reads bytes directly (no UTF-8 pass).
     match fast_float2::parse::<f64, _>(field) {
         Ok(v) if v.is_finite() => Ok(v),
-        _ => Err(format!(
-            "score {:?} is not a finite number",
-            String::from_utf8_lossy(field)
-        )),
+        _ => Err(format!("score {:?} is not a finite number", String::from_utf8_lossy(field))),
     }
 }
 

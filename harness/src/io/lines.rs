@@ -26,12 +26,7 @@ impl LineReader {
 impl<R: BufRead> LineReader<R> {
     /// Reads lines from `reader`, reporting errors against `path`.
     pub fn new(reader: R, path: &Path) -> Self {
-        LineReader {
-            reader,
-            buf: Vec::with_capacity(4096),
-            line: 0,
-            path: path.to_path_buf(),
-        }
+        LineReader { reader, buf: Vec::with_capacity(4096), line: 0, path: path.to_path_buf() }
     }
 
     /// The file name used in errors.
@@ -52,10 +47,7 @@ impl<R: BufRead> LineReader<R> {
     /// The next line as bytes, without its line terminator; `None` at end of file.
     pub fn next_bytes(&mut self) -> Result<Option<&[u8]>> {
         self.buf.clear();
-        let n = self
-            .reader
-            .read_until(b'\n', &mut self.buf)
-            .map_err(|e| Error::io(&self.path, e))?;
+        let n = self.reader.read_until(b'\n', &mut self.buf).map_err(|e| Error::io(&self.path, e))?;
         if n == 0 {
             return Ok(None);
         }
@@ -77,11 +69,7 @@ impl<R: BufRead> LineReader<R> {
             None => Ok(None),
             Some(b) => match std::str::from_utf8(b) {
                 Ok(s) => Ok(Some(s)),
-                Err(e) => Err(Error::parse(
-                    path,
-                    line,
-                    format!("invalid UTF-8 at byte {}", e.valid_up_to()),
-                )),
+                Err(e) => Err(Error::parse(path, line, format!("invalid UTF-8 at byte {}", e.valid_up_to()))),
             },
         }
     }
@@ -90,9 +78,7 @@ impl<R: BufRead> LineReader<R> {
 /// Reads all of a small file into memory, naming the file on error.
 pub fn read_to_string(path: &Path) -> Result<String> {
     let mut s = String::new();
-    File::open(path)
-        .and_then(|mut f| f.read_to_string(&mut s))
-        .map_err(|e| Error::io(path, e))?;
+    File::open(path).and_then(|mut f| f.read_to_string(&mut s)).map_err(|e| Error::io(path, e))?;
     Ok(s)
 }
 
@@ -127,11 +113,7 @@ pub(crate) struct SkipLog {
 
 impl SkipLog {
     pub(crate) fn new(strictness: Strictness) -> Self {
-        SkipLog {
-            strictness,
-            skipped: 0,
-            first: None,
-        }
+        SkipLog { strictness, skipped: 0, first: None }
     }
 
     /// Strict: returns the error. Lenient: records it and returns Ok (the caller skips the line).
@@ -147,10 +129,6 @@ impl SkipLog {
     }
 
     pub(crate) fn finish<T>(self, value: T) -> Loaded<T> {
-        Loaded {
-            value,
-            skipped: self.skipped,
-            first_skipped: self.first,
-        }
+        Loaded { value, skipped: self.skipped, first_skipped: self.first }
     }
 }

@@ -36,10 +36,7 @@ pub fn read_tsv_collection(path: &Path, strictness: Strictness) -> Result<Loaded
         return Err(Error::parse(
             path,
             line_of[second],
-            format!(
-                "duplicate id {id:?} (first seen on line {})",
-                line_of[first]
-            ),
+            format!("duplicate id {id:?} (first seen on line {})", line_of[first]),
         ));
     }
     Ok(log.finish(coll))

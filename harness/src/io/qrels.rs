@@ -26,9 +26,7 @@ impl FromStr for QrelsFormat {
         match s {
             "trec" => Ok(QrelsFormat::Trec),
             "beir" | "tsv" => Ok(QrelsFormat::Beir),
-            _ => Err(Error::Invalid(format!(
-                "unknown qrels format {s:?} (trec or beir)"
-            ))),
+            _ => Err(Error::Invalid(format!("unknown qrels format {s:?} (trec or beir)"))),
         }
     }
 }
@@ -37,27 +35,17 @@ impl FromStr for QrelsFormat {
 pub fn detect_qrels_format(path: &Path) -> Result<QrelsFormat> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut first = Vec::new();
-    std::io::BufReader::new(file)
-        .read_until(b'\n', &mut first)
-        .map_err(|e| Error::io(path, e))?;
+    std::io::BufReader::new(file).read_until(b'\n', &mut first).map_err(|e| Error::io(path, e))?;
     if first.is_empty() {
         return Err(Error::file(path, "file is empty"));
     }
     let line = first.strip_suffix(b"\n").unwrap_or(&first);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    Ok(if is_beir_qrels_header(line) {
-        QrelsFormat::Beir
-    } else {
-        QrelsFormat::Trec
-    })
+    Ok(if is_beir_qrels_header(line) { QrelsFormat::Beir } else { QrelsFormat::Trec })
 }
 
 /// Reads qrels from `path` in `format` (detected when `None`).
-pub fn read_qrels(
-    path: &Path,
-    format: Option<QrelsFormat>,
-    strictness: Strictness,
-) -> Result<Loaded<Qrels>> {
+pub fn read_qrels(path: &Path, format: Option<QrelsFormat>, strictness: Strictness) -> Result<Loaded<Qrels>> {
     let format = match format {
         Some(f) => f,
         None => detect_qrels_format(path)?,

@@ -26,11 +26,7 @@ pub fn read_trec_qrels(path: &Path, strictness: Strictness) -> Result<Loaded<Qre
                     if n > 4 { "more".into() } else { n.to_string() }
                 ));
             }
-            Ok((
-                utf8(f[0], "query id")?,
-                utf8(f[2], "document id")?,
-                parse_grade(f[3])?,
-            ))
+            Ok((utf8(f[0], "query id")?, utf8(f[2], "document id")?, parse_grade(f[3])?))
         })();
         match parsed {
             Ok((q, d, g)) => {
@@ -69,11 +65,7 @@ pub fn parse_run_line(line: &[u8]) -> std::result::Result<RunLine<'_>, String> {
             if n > 6 { "more".into() } else { n.to_string() }
         ));
     }
-    Ok(RunLine {
-        qid: f[0],
-        docid: f[2],
-        score: parse_score(f[4])?,
-    })
+    Ok(RunLine { qid: f[0], docid: f[2], score: parse_score(f[4])? })
 }
 
 /// Reads a TREC run into memory. Duplicate (query, document) rows are an error, as in trec_eval.
@@ -86,13 +78,8 @@ pub fn read_trec_run(path: &Path, strictness: Strictness) -> Result<Loaded<Run>>
         if line.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        let parsed = parse_run_line(line).and_then(|r| {
-            Ok((
-                utf8(r.qid, "query id")?,
-                utf8(r.docid, "document id")?,
-                r.score,
-            ))
-        });
+        let parsed =
+            parse_run_line(line).and_then(|r| Ok((utf8(r.qid, "query id")?, utf8(r.docid, "document id")?, r.score)));
         match parsed {
             Ok((q, d, s)) => {
                 if !seen.insert((q.to_string(), d.to_string())) {

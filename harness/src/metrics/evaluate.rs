@@ -24,11 +24,7 @@ pub struct EvalOptions {
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        EvalOptions {
-            measures: Measure::defaults(),
-            complete: false,
-            remove_query_self: false,
-        }
+        EvalOptions { measures: Measure::defaults(), complete: false, remove_query_self: false }
     }
 }
 
@@ -57,12 +53,8 @@ impl Evaluation {
         mut per_query: BTreeMap<String, Vec<f64>>,
         run_queries_without_qrels: usize,
     ) -> Evaluation {
-        let mut queries_without_run: Vec<String> = qrels
-            .query_ids()
-            .into_iter()
-            .filter(|q| !per_query.contains_key(*q))
-            .map(str::to_string)
-            .collect();
+        let mut queries_without_run: Vec<String> =
+            qrels.query_ids().into_iter().filter(|q| !per_query.contains_key(*q)).map(str::to_string).collect();
         queries_without_run.sort_unstable();
         if opts.complete {
             for q in &queries_without_run {
@@ -96,21 +88,13 @@ impl Evaluation {
 
     /// The mean of `measure`, if it was computed.
     pub fn mean_of(&self, measure: Measure) -> Option<f64> {
-        self.measures
-            .iter()
-            .position(|m| *m == measure)
-            .map(|i| self.mean[i])
+        self.measures.iter().position(|m| *m == measure).map(|i| self.mean[i])
     }
 
     /// Per-query values of `measure`, in query-id order.
     pub fn per_query_of(&self, measure: Measure) -> Option<Vec<(&str, f64)>> {
         let i = self.measures.iter().position(|m| *m == measure)?;
-        Some(
-            self.per_query
-                .iter()
-                .map(|(q, v)| (q.as_str(), v[i]))
-                .collect(),
-        )
+        Some(self.per_query.iter().map(|(q, v)| (q.as_str(), v[i])).collect())
     }
 
     /// `{"nDCG@10": 0.5, ...}` with the measures in order.
@@ -120,11 +104,8 @@ impl Evaluation {
 
     /// `{"mean": {...}, "per_query": {qid: {...}}}`.
     pub fn per_query_json(&self) -> serde_json::Value {
-        let per_query: serde_json::Map<String, serde_json::Value> = self
-            .per_query
-            .iter()
-            .map(|(q, v)| (q.clone(), named(&self.measures, v)))
-            .collect();
+        let per_query: serde_json::Map<String, serde_json::Value> =
+            self.per_query.iter().map(|(q, v)| (q.clone(), named(&self.measures, v))).collect();
         serde_json::json!({ "mean": self.mean_json(), "per_query": per_query })
     }
 
@@ -132,12 +113,7 @@ impl Evaluation {
     pub fn summary(&self) -> EvalSummary {
         EvalSummary {
             measures: self.measures.iter().map(|m| m.to_string()).collect(),
-            mean: self
-                .measures
-                .iter()
-                .zip(&self.mean)
-                .map(|(m, v)| (m.to_string(), *v))
-                .collect(),
+            mean: self.measures.iter().zip(&self.mean).map(|(m, v)| (m.to_string(), *v)).collect(),
             num_queries: self.num_queries(),
             queries_without_run: self.queries_without_run.len(),
             run_queries_without_qrels: self.run_queries_without_qrels,
@@ -164,11 +140,8 @@ pub struct EvalSummary {
 }
 
 fn named(measures: &[Measure], values: &[f64]) -> serde_json::Value {
-    let map: serde_json::Map<String, serde_json::Value> = measures
-        .iter()
-        .zip(values)
-        .map(|(m, v)| (m.to_string(), serde_json::json!(v)))
-        .collect();
+    let map: serde_json::Map<String, serde_json::Value> =
+        measures.iter().zip(values).map(|(m, v)| (m.to_string(), serde_json::json!(v))).collect();
     serde_json::Value::Object(map)
 }
 
@@ -189,20 +162,8 @@ pub fn evaluate_run(run: &Run, qrels: &Qrels, opts: &EvalOptions) -> Result<Eval
         }
         let mut values = vec![0.0; opts.measures.len()];
         scorer
-            .score(
-                qid.as_bytes(),
-                &mut rows,
-                judgments,
-                &opts.measures,
-                opts.remove_query_self,
-                &mut values,
-            )
-            .map_err(|d| {
-                Error::Invalid(format!(
-                    "run has two rows for query {qid:?}, document {:?}",
-                    d.0
-                ))
-            })?;
+            .score(qid.as_bytes(), &mut rows, judgments, &opts.measures, opts.remove_query_self, &mut values)
+            .map_err(|d| Error::Invalid(format!("run has two rows for query {qid:?}, document {:?}", d.0)))?;
         per_query.insert(qid.to_string(), values);
     }
     Ok(Evaluation::assemble(qrels, opts, per_query, unjudged))

@@ -29,11 +29,7 @@ impl QueryRows {
     pub fn push(&mut self, docid: &[u8], score: f64) {
         let start = self.arena.len() as u32;
         self.arena.extend_from_slice(docid);
-        self.rows.push(Row {
-            score,
-            start,
-            len: docid.len() as u32,
-        });
+        self.rows.push(Row { score, start, len: docid.len() as u32 });
     }
 
     /// Appends all rows of `other`.
@@ -91,8 +87,7 @@ impl GroupScorer {
     ) -> Result<(), DuplicateDoc> {
         if remove_self {
             let arena = &rows.arena;
-            rows.rows
-                .retain(|r| &arena[r.start as usize..(r.start + r.len) as usize] != qid);
+            rows.rows.retain(|r| &arena[r.start as usize..(r.start + r.len) as usize] != qid);
         }
         let QueryRows { rows: list, arena } = rows;
         let doc = |r: &Row| &arena[r.start as usize..(r.start + r.len) as usize];
@@ -102,11 +97,7 @@ impl GroupScorer {
         }
         let depth = max_depth(measures, list.len());
         self.grades.clear();
-        self.grades.extend(
-            list[..depth]
-                .iter()
-                .map(|r| judgments.grade(doc(r)).unwrap_or(UNJUDGED)),
-        );
+        self.grades.extend(list[..depth].iter().map(|r| judgments.grade(doc(r)).unwrap_or(UNJUDGED)));
         score_ranking(&self.grades, judgments, measures, out);
         Ok(())
     }
@@ -115,11 +106,7 @@ impl GroupScorer {
 impl GroupScorer {
     /// A docid that occurs twice in `list`, if any: a hash set of 64-bit docid hashes, confirmed exactly
     /// (hash collisions are not duplicates).
-    fn find_duplicate<'a>(
-        &mut self,
-        list: &[Row],
-        doc: &impl Fn(&Row) -> &'a [u8],
-    ) -> Option<&'a [u8]> {
+    fn find_duplicate<'a>(&mut self, list: &[Row], doc: &impl Fn(&Row) -> &'a [u8]) -> Option<&'a [u8]> {
         self.hashes.clear();
         let mut collided = false;
         for r in list {

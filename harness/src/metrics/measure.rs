@@ -24,13 +24,7 @@ pub enum Measure {
 impl Measure {
     /// The default measure set of `drbench eval`.
     pub fn defaults() -> Vec<Measure> {
-        vec![
-            Measure::Ndcg(Some(10)),
-            Measure::Rr(Some(10)),
-            Measure::Recall(100),
-            Measure::Ap(None),
-            Measure::P(10),
-        ]
+        vec![Measure::Ndcg(Some(10)), Measure::Rr(Some(10)), Measure::Recall(100), Measure::Ap(None), Measure::P(10)]
     }
 
     /// Parses a comma-separated list of measure names.
@@ -116,10 +110,7 @@ impl FromStr for Measure {
             _ => {}
         }
         for (prefix, make) in [
-            (
-                "ndcg_cut_",
-                (|k| Measure::Ndcg(Some(k))) as fn(u32) -> Measure,
-            ),
+            ("ndcg_cut_", (|k| Measure::Ndcg(Some(k))) as fn(u32) -> Measure),
             ("map_cut_", |k| Measure::Ap(Some(k))),
             ("recall_", Measure::Recall),
             ("P_", Measure::P),
@@ -165,9 +156,6 @@ mod tests {
             assert!(bad.parse::<Measure>().is_err(), "{bad}");
         }
         assert!(Measure::parse_list(" , ").is_err());
-        assert_eq!(
-            Measure::parse_list("AP,map,P@10").unwrap(),
-            vec![Measure::Ap(None), Measure::P(10)]
-        );
+        assert_eq!(Measure::parse_list("AP,map,P@10").unwrap(), vec![Measure::Ap(None), Measure::P(10)]);
     }
 }

@@ -11,20 +11,11 @@ pub const UNJUDGED: i32 = i32::MIN;
 ///
 /// `grades` lists the grade of each retrieved document in rank order (rank 1 first), [`UNJUDGED`]
 /// where the document has no judgment. A query without relevant documents scores 0 on every measure.
-pub fn score_ranking(
-    grades: &[i32],
-    judgments: &QueryJudgments,
-    measures: &[Measure],
-    out: &mut [f64],
-) {
+pub fn score_ranking(grades: &[i32], judgments: &QueryJudgments, measures: &[Measure], out: &mut [f64]) {
     debug_assert_eq!(measures.len(), out.len());
     let num_rel = judgments.num_relevant();
     for (m, slot) in measures.iter().zip(out.iter_mut()) {
-        *slot = if num_rel == 0 {
-            0.0
-        } else {
-            score_one(*m, grades, judgments, num_rel)
-        };
+        *slot = if num_rel == 0 { 0.0 } else { score_one(*m, grades, judgments, num_rel) };
     }
 }
 
@@ -55,17 +46,10 @@ fn score_one(m: Measure, grades: &[i32], judgments: &QueryJudgments, num_rel: us
                 Some(k) if (k as usize) < ideal.len() => &ideal[..k as usize],
                 _ => ideal,
             };
-            let idcg: f64 = ideal
-                .iter()
-                .enumerate()
-                .map(|(i, &g)| f64::from(g) / ((i + 2) as f64).log2())
-                .sum();
+            let idcg: f64 = ideal.iter().enumerate().map(|(i, &g)| f64::from(g) / ((i + 2) as f64).log2()).sum();
             if idcg > 0.0 { dcg / idcg } else { 0.0 }
         }
-        Measure::Rr(k) => cut(grades, k)
-            .iter()
-            .position(|&g| is_rel(g))
-            .map_or(0.0, |i| 1.0 / (i + 1) as f64),
+        Measure::Rr(k) => cut(grades, k).iter().position(|&g| is_rel(g)).map_or(0.0, |i| 1.0 / (i + 1) as f64),
         Measure::Recall(k) => {
             let found = cut(grades, Some(k)).iter().filter(|&&g| is_rel(g)).count();
             found as f64 / num_rel as f64

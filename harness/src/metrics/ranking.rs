@@ -18,14 +18,7 @@ mod tests {
 
     #[test]
     fn ties_go_to_the_larger_docid_in_byte_order() {
-        let mut rows = [
-            (1.0, "10"),
-            (1.0, "9"),
-            (1.0, "100"),
-            (2.0, "1"),
-            (-0.0, "a"),
-            (0.0, "b"),
-        ];
+        let mut rows = [(1.0, "10"), (1.0, "9"), (1.0, "100"), (2.0, "1"), (-0.0, "a"), (0.0, "b")];
         rows.sort_by(|a, b| trec_cmp(a.0, a.1.as_bytes(), b.0, b.1.as_bytes()));
         let ids: Vec<&str> = rows.iter().map(|r| r.1).collect();
         assert_eq!(ids, ["1", "9", "100", "10", "b", "a"]);

@@ -44,22 +44,13 @@ enum Bail {
 }
 
 /// Evaluates the TREC run at `path`. `threads` = 0 means all available cores.
-pub fn evaluate_run_file(
-    path: &Path,
-    qrels: &Qrels,
-    opts: &EvalOptions,
-    threads: usize,
-) -> Result<Evaluation> {
+pub fn evaluate_run_file(path: &Path, qrels: &Qrels, opts: &EvalOptions, threads: usize) -> Result<Evaluation> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     if len == 0 {
         return Err(Error::file(path, "file is empty"));
     }
-    let threads = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        threads
-    };
+    let threads = if threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { threads };
     let bounds = split_points(&file, len, threads).map_err(|e| Error::io(path, e))?;
     let parts: Vec<std::result::Result<Part, Bail>> = std::thread::scope(|s| {
         let handles: Vec<_> = bounds
@@ -70,10 +61,7 @@ pub fn evaluate_run_file(
                 s.spawn(move || scan_range(path, start, end, i == 0, last, qrels, opts))
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("worker panicked"))
-            .collect()
+        handles.into_iter().map(|h| h.join().expect("worker panicked")).collect()
     });
     let mut ok = Vec::with_capacity(parts.len());
     for p in parts {
@@ -176,10 +164,7 @@ impl Scan<'_> {
         }
         let first = std::mem::replace(&mut self.first_group, false);
         if (first && !self.owns_first_group) || at_end {
-            let frag = Fragment {
-                qid: self.qid.clone(),
-                rows: std::mem::take(&mut self.rows),
-            };
+            let frag = Fragment { qid: self.qid.clone(), rows: std::mem::take(&mut self.rows) };
             if first && !self.owns_first_group {
                 self.part.head = Some(frag);
             } else {
@@ -198,14 +183,7 @@ impl Scan<'_> {
             Some(j) => {
                 let mut values = vec![0.0; self.opts.measures.len()];
                 self.scorer
-                    .score(
-                        &self.qid,
-                        &mut self.rows,
-                        j,
-                        &self.opts.measures,
-                        self.opts.remove_query_self,
-                        &mut values,
-                    )
+                    .score(&self.qid, &mut self.rows, j, &self.opts.measures, self.opts.remove_query_self, &mut values)
                     .map_err(|_| Bail::Malformed)?;
                 self.part.scored.push((qid.to_string(), values));
             }
@@ -306,16 +284,7 @@ fn merge(parts: Vec<Part>, qrels: &Qrels, opts: &EvalOptions) -> Option<Evaluati
             None => *unjudged += 1,
             Some(j) => {
                 let mut values = vec![0.0; opts.measures.len()];
-                scorer
-                    .score(
-                        &frag.qid,
-                        &mut frag.rows,
-                        j,
-                        &opts.measures,
-                        opts.remove_query_self,
-                        &mut values,
-                    )
-                    .ok()?;
+                scorer.score(&frag.qid, &mut frag.rows, j, &opts.measures, opts.remove_query_self, &mut values).ok()?;
                 per_query.insert(qid, values);
             }
         }

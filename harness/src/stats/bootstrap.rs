@@ -23,13 +23,7 @@ pub struct BootstrapCi {
 
 /// Percentile bootstrap CI at `level` of the mean paired difference, resampling queries with replacement.
 /// The same seed gives the same interval on every platform.
-pub fn paired_bootstrap_ci(
-    a: &[f64],
-    b: &[f64],
-    resamples: usize,
-    level: f64,
-    seed: u64,
-) -> Result<BootstrapCi> {
+pub fn paired_bootstrap_ci(a: &[f64], b: &[f64], resamples: usize, level: f64, seed: u64) -> Result<BootstrapCi> {
     if a.len() != b.len() || a.is_empty() {
         return Err(Error::Invalid(format!(
             "bootstrap needs two non-empty samples of equal length ({} vs {})",
@@ -45,19 +39,12 @@ pub fn paired_bootstrap_ci(
     let diffs: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
     let n = diffs.len();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut means: Vec<f64> = (0..resamples)
-        .map(|_| (0..n).map(|_| diffs[rng.random_range(0..n)]).sum::<f64>() / n as f64)
-        .collect();
+    let mut means: Vec<f64> =
+        (0..resamples).map(|_| (0..n).map(|_| diffs[rng.random_range(0..n)]).sum::<f64>() / n as f64).collect();
     means.sort_by(f64::total_cmp);
     let alpha = (1.0 - level) / 2.0;
     let at = |q: f64| means[((q * resamples as f64).floor() as usize).min(resamples - 1)];
-    Ok(BootstrapCi {
-        low: at(alpha),
-        high: at(1.0 - alpha),
-        level,
-        resamples,
-        seed,
-    })
+    Ok(BootstrapCi { low: at(alpha), high: at(1.0 - alpha), level, resamples, seed })
 }
 
 #[cfg(test)]

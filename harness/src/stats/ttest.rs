@@ -24,17 +24,11 @@ pub struct TTest {
 /// When all differences are equal the variance is 0: p = 1 if they are all 0, else p = 0.
 pub fn paired_t_test(a: &[f64], b: &[f64]) -> Result<TTest> {
     if a.len() != b.len() {
-        return Err(Error::Invalid(format!(
-            "paired samples differ in length: {} vs {}",
-            a.len(),
-            b.len()
-        )));
+        return Err(Error::Invalid(format!("paired samples differ in length: {} vs {}", a.len(), b.len())));
     }
     let n = a.len();
     if n < 2 {
-        return Err(Error::Invalid(format!(
-            "a paired t-test needs at least 2 pairs, got {n}"
-        )));
+        return Err(Error::Invalid(format!("a paired t-test needs at least 2 pairs, got {n}")));
     }
     let diffs: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
     let nf = n as f64;
@@ -42,29 +36,13 @@ pub fn paired_t_test(a: &[f64], b: &[f64]) -> Result<TTest> {
     let var = diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (nf - 1.0);
     let df = nf - 1.0;
     if var == 0.0 {
-        let (t, p) = if mean == 0.0 {
-            (0.0, 1.0)
-        } else {
-            (mean.signum() * f64::INFINITY, 0.0)
-        };
-        return Ok(TTest {
-            n,
-            mean_diff: mean,
-            t,
-            df,
-            p,
-        });
+        let (t, p) = if mean == 0.0 { (0.0, 1.0) } else { (mean.signum() * f64::INFINITY, 0.0) };
+        return Ok(TTest { n, mean_diff: mean, t, df, p });
     }
     let t = mean / (var / nf).sqrt();
     let dist = StudentsT::new(0.0, 1.0, df).map_err(|e| Error::Invalid(e.to_string()))?;
     let p = (2.0 * dist.sf(t.abs())).min(1.0);
-    Ok(TTest {
-        n,
-        mean_diff: mean,
-        t,
-        df,
-        p,
-    })
+    Ok(TTest { n, mean_diff: mean, t, df, p })
 }
 
 #[cfg(test)]

@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use anyhow::bail;
 use clap::{Args, ValueEnum};
 use drbench_harness::bm25::{
-    AnalyzerConfig, Bm25Index, Bm25Params, FieldMode, ScoreOutput, SearchOptions,
+    AnalyzerConfig, Bm25Index, Bm25Params, FieldMode, ScoreOutput, SearchOptions, corpus_fingerprint,
 };
 use drbench_harness::io::write_trec_run;
 use drbench_harness::metrics::{EvalOptions, Measure, evaluate_run};
@@ -50,6 +51,10 @@ pub struct Bm25Args {
     /// Worker threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Index file: loaded when it exists (and was built from this very corpus with these fields), else built
+    /// and saved there, so a large corpus is indexed once.
+    #[arg(long, value_name = "FILE")]
+    index: Option<PathBuf>,
     /// Output TREC run.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
@@ -65,26 +70,36 @@ pub fn run(a: Bm25Args) -> anyhow::Result<std::process::ExitCode> {
         Fields::Flat => FieldMode::Flat,
         Fields::Multifield => FieldMode::Multifield,
     };
+    let params = Bm25Params { k1: a.k1, b: a.b };
     let t0 = Instant::now();
-    let bar = super::progress::bar(task.corpus.len() as u64, "indexing");
-    let index = Bm25Index::build(
-        &task.corpus,
-        mode,
-        AnalyzerConfig::default(),
-        Bm25Params { k1: a.k1, b: a.b },
-        &|n| bar.inc(n as u64),
-    );
-    bar.finish_and_clear();
+    let mut index = match a.index.as_deref().filter(|p| p.exists()) {
+        Some(path) => {
+            let index = Bm25Index::load(path)?;
+            if index.fingerprint() != corpus_fingerprint(&task.corpus) || index.mode() != mode {
+                bail!(
+                    "{}: this index was built from another corpus or field mode; delete it or choose another path",
+                    path.display()
+                );
+            }
+            index
+        }
+        None => {
+            let bar = super::progress::bar(task.corpus.len() as u64, "indexing");
+            let index = Bm25Index::build(&task.corpus, mode, AnalyzerConfig::default(), params, &|n| bar.inc(n as u64));
+            bar.finish_and_clear();
+            if let Some(path) = &a.index {
+                index.save(path)?;
+            }
+            index
+        }
+    };
+    index.set_params(params);
     let t_index = t0.elapsed();
     let t1 = Instant::now();
     let opts = SearchOptions {
         k: a.k,
         remove_query_self: a.remove_query_self,
-        scores: if a.exact_scores {
-            ScoreOutput::Exact
-        } else {
-            ScoreOutput::Anserini
-        },
+        scores: if a.exact_scores { ScoreOutput::Exact } else { ScoreOutput::Anserini },
     };
     let run = index.search_all(&task.queries, opts);
     let t_search = t1.elapsed();

@@ -19,12 +19,7 @@ pub struct CompareArgs {
     #[arg(long = "run", value_name = "FILE", num_args = 1, required = true)]
     pub runs: Vec<PathBuf>,
     /// Comma-separated measures (see `drbench eval --help`).
-    #[arg(
-        long,
-        short,
-        value_name = "LIST",
-        default_value = "nDCG@10,RR@10,R@100,AP,P@10"
-    )]
+    #[arg(long, short, value_name = "LIST", default_value = "nDCG@10,RR@10,R@100,AP,P@10")]
     pub measures: String,
     /// trec_eval -c: judged queries without run rows count as 0 in both runs (recommended for comparisons).
     #[arg(long, short = 'c')]
@@ -52,24 +47,13 @@ pub fn run(a: CompareArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     let measures = Measure::parse_list(&a.measures)?;
     let qrels = a.qrels.load()?;
-    let opts = EvalOptions {
-        measures: measures.clone(),
-        complete: a.complete,
-        remove_query_self: a.remove_query_self,
-    };
-    let evals: Vec<Evaluation> = a
-        .runs
-        .iter()
-        .map(|r| evaluate_run_file(r, &qrels, &opts, 0))
-        .collect::<Result<_, _>>()?;
+    let opts = EvalOptions { measures: measures.clone(), complete: a.complete, remove_query_self: a.remove_query_self };
+    let evals: Vec<Evaluation> =
+        a.runs.iter().map(|r| evaluate_run_file(r, &qrels, &opts, 0)).collect::<Result<_, _>>()?;
     let base = &evals[0];
     let mut results = Vec::new();
     for (run, other) in a.runs.iter().zip(&evals).skip(1) {
-        let common: Vec<&String> = base
-            .per_query
-            .keys()
-            .filter(|q| other.per_query.contains_key(*q))
-            .collect();
+        let common: Vec<&String> = base.per_query.keys().filter(|q| other.per_query.contains_key(*q)).collect();
         let dropped = base.per_query.len().max(other.per_query.len()) - common.len();
         if dropped > 0 {
             eprintln!(
@@ -111,22 +95,13 @@ pub fn run(a: CompareArgs) -> anyhow::Result<std::process::ExitCode> {
                 json!({"baseline": a.runs[0], "run": run, "queries": n, "measures": per})
             })
             .collect();
-        let v = if v.len() == 1 {
-            v.into_iter().next().unwrap()
-        } else {
-            serde_json::Value::Array(v)
-        };
+        let v = if v.len() == 1 { v.into_iter().next().unwrap() } else { serde_json::Value::Array(v) };
         serde_json::to_writer(&mut out, &v)?;
         writeln!(out)?;
         return Ok(std::process::ExitCode::SUCCESS);
     }
     for (run, n, rows, adj) in &results {
-        writeln!(
-            out,
-            "baseline: {}\nrun:      {}\nqueries:  {n} (paired)",
-            a.runs[0].display(),
-            run.display()
-        )?;
+        writeln!(out, "baseline: {}\nrun:      {}\nqueries:  {n} (paired)", a.runs[0].display(), run.display())?;
         writeln!(
             out,
             "{:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9}  {:.0}% CI of diff",
@@ -151,10 +126,7 @@ pub fn run(a: CompareArgs) -> anyhow::Result<std::process::ExitCode> {
                 ci.high
             )?;
         }
-        writeln!(
-            out,
-            "(* = significant at p < 0.05 after Holm correction across measures)\n"
-        )?;
+        writeln!(out, "(* = significant at p < 0.05 after Holm correction across measures)\n")?;
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -27,33 +27,21 @@ pub fn load_task(dataset: &str, split: Option<&str>) -> anyhow::Result<Task> {
         (None, Some(spec)) => spec.default_split.clone(),
         (None, None) => "test".to_string(),
     };
-    let folder =
-        BeirFolder::open(resolved.folder.clone()).with_context(|| match &resolved.spec {
-            Some(spec) if !spec.note.is_empty() => format!("{}: {}", spec.name, spec.note),
-            _ => format!("dataset {dataset}"),
-        })?;
+    let folder = BeirFolder::open(resolved.folder.clone()).with_context(|| match &resolved.spec {
+        Some(spec) if !spec.note.is_empty() => format!("{}: {}", spec.name, spec.note),
+        _ => format!("dataset {dataset}"),
+    })?;
     let qrels = folder.qrels(&split)?;
     let corpus = folder.corpus()?;
     let all_queries = folder.queries()?;
     let queries = all_queries.filter(|q| qrels.get(q.id).is_some());
     if queries.len() != qrels.len() {
-        let missing: Vec<&str> = qrels
-            .query_ids()
-            .into_iter()
-            .filter(|q| queries.find(q).is_none())
-            .take(5)
-            .collect();
+        let missing: Vec<&str> = qrels.query_ids().into_iter().filter(|q| queries.find(q).is_none()).take(5).collect();
         bail!(
             "{}: {} judged queries of split {split} are missing from queries.jsonl (e.g. {missing:?})",
             folder.root().display(),
             qrels.len() - queries.len()
         );
     }
-    Ok(Task {
-        name: resolved.name(),
-        split,
-        corpus,
-        queries,
-        qrels,
-    })
+    Ok(Task { name: resolved.name(), split, corpus, queries, qrels })
 }

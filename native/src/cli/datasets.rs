@@ -30,23 +30,15 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
     let mut out = std::io::stdout().lock();
     match cmd {
         DatasetsCommand::List => {
-            writeln!(
-                out,
-                "{:<24} {:<9} {:<16} {:>9} {:>8}  local copy",
-                "name", "files", "splits", "docs", "MB"
-            )?;
+            writeln!(out, "{:<24} {:<9} {:<16} {:>9} {:>8}  local copy", "name", "files", "splits", "docs", "MB")?;
             for spec in store.registry.datasets() {
-                let local = [
-                    (Some(store.cache_folder(spec)), "cache"),
-                    (store.mirror_folder(spec), "mirror"),
-                ]
-                .into_iter()
-                .find(|(f, _)| {
-                    f.as_ref().is_some_and(|f| {
-                        spec.is_pinned() && spec.files.iter().all(|x| f.join(&x.path).is_file())
+                let local = [(Some(store.cache_folder(spec)), "cache"), (store.mirror_folder(spec), "mirror")]
+                    .into_iter()
+                    .find(|(f, _)| {
+                        f.as_ref()
+                            .is_some_and(|f| spec.is_pinned() && spec.files.iter().all(|x| f.join(&x.path).is_file()))
                     })
-                })
-                .map_or("-", |(_, w)| w);
+                    .map_or("-", |(_, w)| w);
                 writeln!(
                     out,
                     "{:<24} {:<9} {:<16} {:>9} {:>8.1}  {local}",
@@ -59,17 +51,12 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
                         "partial"
                     },
                     spec.splits.join(","),
-                    spec.counts
-                        .get("docs")
-                        .map_or("?".into(), |d| d.to_string()),
+                    spec.counts.get("docs").map_or("?".into(), |d| d.to_string()),
                     spec.total_size() as f64 / 1e6,
                 )?;
             }
         }
-        DatasetsCommand::Fetch {
-            name,
-            allow_unpinned,
-        } => {
+        DatasetsCommand::Fetch { name, allow_unpinned } => {
             store.allow_unpinned = allow_unpinned;
             let spec = store.registry.get(&name)?.clone();
             let r = store.fetch(&spec)?;
@@ -90,10 +77,7 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
             let spec = store.registry.get(&name)?.clone();
             let mut any = false;
             let mut bad = 0;
-            for (folder, what) in [
-                (Some(store.cache_folder(&spec)), "cache"),
-                (store.mirror_folder(&spec), "mirror"),
-            ] {
+            for (folder, what) in [(Some(store.cache_folder(&spec)), "cache"), (store.mirror_folder(&spec), "mirror")] {
                 let Some(folder) = folder else { continue };
                 if !folder.is_dir() {
                     continue;
@@ -103,13 +87,7 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
                 for f in &spec.files {
                     let path = folder.join(&f.path);
                     match verify::verify_file(&path, f) {
-                        Ok(()) => writeln!(
-                            out,
-                            "  ok       {}  {} bytes  sha256 {}",
-                            f.path,
-                            f.size,
-                            &f.sha256[..16]
-                        )?,
+                        Ok(()) => writeln!(out, "  ok       {}  {} bytes  sha256 {}", f.path, f.size, &f.sha256[..16])?,
                         Err(e) => {
                             bad += 1;
                             writeln!(out, "  FAILED   {e}")?;

@@ -19,12 +19,7 @@ pub struct EvalArgs {
     pub run: PathBuf,
     /// Comma-separated measures, ir_measures or trec_eval names: nDCG@k, RR, RR@k (MRR@k), R@k, AP, AP@k, P@k,
     /// ndcg_cut_k, recip_rank, map, P_k, recall_k.
-    #[arg(
-        long,
-        short,
-        value_name = "LIST",
-        default_value = "nDCG@10,RR@10,R@100,AP,P@10"
-    )]
+    #[arg(long, short, value_name = "LIST", default_value = "nDCG@10,RR@10,R@100,AP,P@10")]
     pub measures: String,
     /// Also print every query's values.
     #[arg(long, short = 'q')]
@@ -47,11 +42,7 @@ pub struct EvalArgs {
 pub fn run(a: EvalArgs) -> anyhow::Result<std::process::ExitCode> {
     let measures = Measure::parse_list(&a.measures)?;
     let qrels = a.qrels.load()?;
-    let opts = EvalOptions {
-        measures,
-        complete: a.complete,
-        remove_query_self: a.remove_query_self,
-    };
+    let opts = EvalOptions { measures, complete: a.complete, remove_query_self: a.remove_query_self };
     let eval = if a.qrels.lenient {
         let loaded = read_trec_run(&a.run, Strictness::Lenient)?;
         warn_skipped(loaded.skipped, loaded.first_skipped.as_ref());
@@ -64,11 +55,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     let mut out = std::io::stdout().lock();
     if a.json {
-        let v = if a.per_query {
-            eval.per_query_json()
-        } else {
-            eval.mean_json()
-        };
+        let v = if a.per_query { eval.per_query_json() } else { eval.mean_json() };
         serde_json::to_writer(&mut out, &v)?;
         writeln!(out)?;
     } else {
@@ -79,13 +66,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<std::process::ExitCode> {
 
 /// trec_eval's layout: `measure<TAB>qid|all<TAB>value` (4 decimals).
 fn print_text(out: &mut impl Write, eval: &Evaluation, per_query: bool) -> std::io::Result<()> {
-    let width = eval
-        .measures
-        .iter()
-        .map(|m| m.to_string().len())
-        .max()
-        .unwrap_or(0)
-        .max(5);
+    let width = eval.measures.iter().map(|m| m.to_string().len()).max().unwrap_or(0).max(5);
     if per_query {
         for (qid, values) in &eval.per_query {
             for (m, v) in eval.measures.iter().zip(values) {

@@ -30,11 +30,7 @@ pub struct QrelsArgs {
 
 impl QrelsArgs {
     pub fn strictness(&self) -> Strictness {
-        if self.lenient {
-            Strictness::Lenient
-        } else {
-            Strictness::Strict
-        }
+        if self.lenient { Strictness::Lenient } else { Strictness::Strict }
     }
 
     /// Loads the qrels, warning about skipped lines.

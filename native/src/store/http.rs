@@ -28,27 +28,16 @@ pub fn client() -> Result<reqwest::blocking::Client> {
         .timeout(None)
         .user_agent(concat!("drbench/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| StoreError::Http {
-            url: String::new(),
-            message: format!("cannot build HTTP client: {e}"),
-        })
+        .map_err(|e| StoreError::Http { url: String::new(), message: format!("cannot build HTTP client: {e}") })
 }
 
 fn temp_path(dest: &Path) -> PathBuf {
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     dest.with_file_name(format!(".{name}.part-{}", std::process::id()))
 }
 
 /// Downloads `url` to `dest` atomically; returns the sha256 of what was written.
-pub fn download(
-    client: &reqwest::blocking::Client,
-    url: &str,
-    dest: &Path,
-    expect: Expect<'_>,
-) -> Result<String> {
+pub fn download(client: &reqwest::blocking::Client, url: &str, dest: &Path, expect: Expect<'_>) -> Result<String> {
     if let Some(dir) = dest.parent() {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
     }
@@ -66,30 +55,16 @@ pub fn download(
     }
 }
 
-fn fetch_to(
-    client: &reqwest::blocking::Client,
-    url: &str,
-    tmp: &Path,
-    expect: Expect<'_>,
-) -> Result<String> {
-    let http = |message: String| StoreError::Http {
-        url: url.to_string(),
-        message,
-    };
-    let mut resp = client
-        .get(url)
-        .send()
-        .map_err(|e| http(format!("request failed: {e}")))?;
+fn fetch_to(client: &reqwest::blocking::Client, url: &str, tmp: &Path, expect: Expect<'_>) -> Result<String> {
+    let http = |message: String| StoreError::Http { url: url.to_string(), message };
+    let mut resp = client.get(url).send().map_err(|e| http(format!("request failed: {e}")))?;
     if !resp.status().is_success() {
         return Err(http(format!("server answered {}", resp.status())));
     }
     let announced = resp.content_length();
     if let Some(n) = announced {
         if n > expect.max_bytes {
-            return Err(http(format!(
-                "announces {n} bytes, more than the cap of {}",
-                expect.max_bytes
-            )));
+            return Err(http(format!("announces {n} bytes, more than the cap of {}", expect.max_bytes)));
         }
         if let Some(size) = expect.size.filter(|&s| s != n) {
             return Err(http(format!("announces {n} bytes, registry says {size}")));
@@ -97,10 +72,8 @@ fn fetch_to(
     }
     let bar = indicatif::ProgressBar::new(announced.or(expect.size).unwrap_or(0));
     bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        )
-        .expect("valid template"),
+        indicatif::ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .expect("valid template"),
     );
     bar.set_message(url.rsplit('/').next().unwrap_or(url).to_string());
     let file = File::create(tmp).map_err(|e| StoreError::io(tmp, e))?;
@@ -109,33 +82,23 @@ fn fetch_to(
     let mut buf = vec![0u8; 1 << 16];
     let mut total: u64 = 0;
     loop {
-        let n = resp
-            .read(&mut buf)
-            .map_err(|e| http(format!("transfer interrupted after {total} bytes: {e}")))?;
+        let n = resp.read(&mut buf).map_err(|e| http(format!("transfer interrupted after {total} bytes: {e}")))?;
         if n == 0 {
             break;
         }
         total += n as u64;
         if total > expect.max_bytes {
-            return Err(http(format!(
-                "sent more than the cap of {} bytes",
-                expect.max_bytes
-            )));
+            return Err(http(format!("sent more than the cap of {} bytes", expect.max_bytes)));
         }
         hasher.update(&buf[..n]);
-        out.write_all(&buf[..n])
-            .map_err(|e| StoreError::io(tmp, e))?;
+        out.write_all(&buf[..n]).map_err(|e| StoreError::io(tmp, e))?;
         bar.set_position(total);
     }
     bar.finish_and_clear();
-    let file = out
-        .into_inner()
-        .map_err(|e| StoreError::io(tmp, e.into_error()))?;
+    let file = out.into_inner().map_err(|e| StoreError::io(tmp, e.into_error()))?;
     file.sync_all().map_err(|e| StoreError::io(tmp, e))?;
     if let Some(n) = announced.filter(|&n| n != total) {
-        return Err(http(format!(
-            "transfer interrupted: got {total} of {n} bytes"
-        )));
+        return Err(http(format!("transfer interrupted: got {total} of {n} bytes")));
     }
     if let Some(size) = expect.size.filter(|&s| s != total) {
         return Err(StoreError::Mismatch {

@@ -68,9 +68,7 @@ pub struct Resolved {
 impl Resolved {
     /// A display name: the registry name, or the folder.
     pub fn name(&self) -> String {
-        self.spec
-            .as_ref()
-            .map_or_else(|| self.folder.display().to_string(), |s| s.name.clone())
+        self.spec.as_ref().map_or_else(|| self.folder.display().to_string(), |s| s.name.clone())
     }
 }
 
@@ -95,10 +93,8 @@ pub fn default_cache_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
         return PathBuf::from(p).join("drbench");
     }
-    std::env::var_os("HOME").map_or_else(
-        || PathBuf::from(".drbench-cache"),
-        |h| PathBuf::from(h).join(".cache/drbench"),
-    )
+    std::env::var_os("HOME")
+        .map_or_else(|| PathBuf::from(".drbench-cache"), |h| PathBuf::from(h).join(".cache/drbench"))
 }
 
 fn has_all(folder: &Path, spec: &DatasetSpec) -> bool {
@@ -110,10 +106,7 @@ impl Store {
     pub fn from_env() -> Store {
         Store {
             cache: default_cache_dir(),
-            mirror: std::env::var("DRBENCH_MIRROR")
-                .ok()
-                .filter(|s| !s.is_empty())
-                .map(|s| Mirror::parse(&s)),
+            mirror: std::env::var("DRBENCH_MIRROR").ok().filter(|s| !s.is_empty()).map(|s| Mirror::parse(&s)),
             registry: Registry::builtin(),
             allow_unpinned: false,
         }
@@ -136,11 +129,7 @@ impl Store {
     pub fn resolve(&self, name_or_path: &str) -> Result<Resolved> {
         let p = Path::new(name_or_path);
         if p.is_dir() {
-            return Ok(Resolved {
-                folder: p.to_path_buf(),
-                spec: None,
-                origin: Origin::Path,
-            });
+            return Ok(Resolved { folder: p.to_path_buf(), spec: None, origin: Origin::Path });
         }
         let spec = self.registry.get(name_or_path)?.clone();
         self.fetch(&spec)
@@ -148,19 +137,13 @@ impl Store {
 
     /// Finds a complete local copy (cache, then mirror folder) and verifies it.
     pub fn locate(&self, spec: &DatasetSpec) -> Result<Option<Resolved>> {
-        let candidates = [
-            (Some(self.cache_folder(spec)), Origin::Cache),
-            (self.mirror_folder(spec), Origin::MirrorDir),
-        ];
+        let candidates =
+            [(Some(self.cache_folder(spec)), Origin::Cache), (self.mirror_folder(spec), Origin::MirrorDir)];
         for (folder, origin) in candidates {
             let Some(folder) = folder else { continue };
             if has_all(&folder, spec) {
                 verify_folder(&folder, &spec.files)?;
-                return Ok(Some(Resolved {
-                    folder,
-                    spec: Some(spec.clone()),
-                    origin,
-                }));
+                return Ok(Some(Resolved { folder, spec: Some(spec.clone()), origin }));
             }
         }
         Ok(None)
@@ -188,18 +171,11 @@ impl Store {
                 continue;
             }
             let url = format!("{base}/{}/{}", spec.mirror, f.path);
-            let expect = Expect {
-                size: Some(f.size),
-                sha256: Some(&f.sha256),
-                max_bytes: f.size.min(MAX_DOWNLOAD_BYTES),
-            };
+            let expect =
+                Expect { size: Some(f.size), sha256: Some(&f.sha256), max_bytes: f.size.min(MAX_DOWNLOAD_BYTES) };
             http::download(&client, &url, &dest, expect)?;
         }
-        Ok(Resolved {
-            folder,
-            spec: Some(spec.clone()),
-            origin: Origin::MirrorUrl,
-        })
+        Ok(Resolved { folder, spec: Some(spec.clone()), origin: Origin::MirrorUrl })
     }
 
     fn fetch_official(&self, spec: &DatasetSpec) -> Result<Resolved> {
@@ -225,19 +201,12 @@ impl Store {
             &client,
             &spec.source_url,
             &archive,
-            Expect {
-                size: None,
-                sha256: pinned,
-                max_bytes: MAX_DOWNLOAD_BYTES,
-            },
+            Expect { size: None, sha256: pinned, max_bytes: MAX_DOWNLOAD_BYTES },
         )?;
         let folder = self.cache_folder(spec);
         let staging = folder.with_file_name(format!(
             ".{}.staging-{}",
-            folder
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&staging);
@@ -249,10 +218,6 @@ impl Store {
         }
         let _ = std::fs::remove_dir_all(&folder);
         std::fs::rename(&staging, &folder).map_err(|e| StoreError::io(&folder, e))?;
-        Ok(Resolved {
-            folder,
-            spec: Some(spec.clone()),
-            origin: Origin::Official,
-        })
+        Ok(Resolved { folder, spec: Some(spec.clone()), origin: Origin::Official })
     }
 }
