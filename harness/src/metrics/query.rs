@@ -40,13 +40,14 @@ fn score_one(m: Measure, grades: &[i32], judgments: &QueryJudgments, num_rel: us
                 .enumerate()
                 .filter(|(_, g)| **g > 0)
                 .map(|(i, &g)| f64::from(g) / ((i + 2) as f64).log2())
-                .sum();
+                .fold(0.0, |a, b| a + b); // (`sum` of nothing is -0.0)
             let ideal = judgments.ideal_gains();
             let ideal = match k {
                 Some(k) if (k as usize) < ideal.len() => &ideal[..k as usize],
                 _ => ideal,
             };
-            let idcg: f64 = ideal.iter().enumerate().map(|(i, &g)| f64::from(g) / ((i + 2) as f64).log2()).sum();
+            let idcg: f64 =
+                ideal.iter().enumerate().map(|(i, &g)| f64::from(g) / ((i + 2) as f64).log2()).fold(0.0, |a, b| a + b);
             if idcg > 0.0 { dcg / idcg } else { 0.0 }
         }
         Measure::Rr(k) => cut(grades, k).iter().position(|&g| is_rel(g)).map_or(0.0, |i| 1.0 / (i + 1) as f64),

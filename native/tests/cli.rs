@@ -1,0 +1,164 @@
+//! The `drbench` binary end to end: eval against the trec_eval golden cases, errors on bad input, compare,
+//! datasets, and bm25 on the hand-made tiny BEIR fixture. One `check`-style helper per command.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn shared() -> PathBuf {
+    std::env::var_os("DRBENCH_SHARED").map(PathBuf::from).unwrap_or_else(|| root().join("../shared"))
+}
+
+fn drbench(args: &[&str]) -> (i32, String, String) {
+    let cache = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_drbench"))
+        .args(args)
+        .env("DRBENCH_MIRROR", shared().join("mirror"))
+        .env("DRBENCH_CACHE", cache.path())
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+fn case(n: u32, file: &str) -> String {
+    shared().join(format!("golden/metrics/case{n}/{file}")).display().to_string()
+}
+
+#[test]
+fn eval_json_equals_trec_eval_per_query_in_both_conventions() {
+    for n in [1, 4, 6] {
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(case(n, "expected.json")).unwrap()).unwrap();
+        for complete in [false, true] {
+            let (qrels, run) = (case(n, "qrels.txt"), case(n, "run.txt"));
+            let mut args = vec!["eval", "--qrels", &qrels, "--run", &run];
+            args.extend(["-m", "nDCG@10,AP,P@5,recip_rank", "--per-query", "--json"]);
+            if complete {
+                args.push("--complete");
+            }
+            let (code, out, err) = drbench(&args);
+            assert_eq!(code, 0, "{err}");
+            let got: Value = serde_json::from_str(&out).unwrap();
+            let names = [("nDCG@10", "ndcg_cut_10"), ("AP", "map"), ("P@5", "P_5"), ("RR", "recip_rank")];
+            let mean = if complete { &expected["complete"]["mean"] } else { &expected["mean"] };
+            for (ours, theirs) in names {
+                let (g, w) = (got["mean"][ours].as_f64().unwrap(), mean[theirs].as_f64().unwrap());
+                assert!((g - w).abs() < 1e-6, "case{n} complete={complete} {ours}: {g} vs {w}");
+            }
+            assert_eq!(
+                got["per_query"].as_object().unwrap().len() as u64,
+                if complete {
+                    expected["complete"]["num_queries"].as_u64().unwrap()
+                } else {
+                    expected["num_queries"].as_u64().unwrap()
+                }
+            );
+            // Key order of the mean follows the measure list.
+            let order: Vec<&String> = got["mean"].as_object().unwrap().keys().collect();
+            assert_eq!(order, ["nDCG@10", "AP", "P@5", "RR"]);
+        }
+    }
+}
+
+#[test]
+fn eval_text_output_is_trec_eval_like() {
+    let (code, out, _) =
+        drbench(&["eval", "--qrels", &case(1, "qrels.txt"), "--run", &case(1, "run.txt"), "-m", "nDCG@10"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, "num_q  \tall\t4\nnDCG@10\tall\t0.3865\n");
+}
+
+#[test]
+fn bad_input_is_one_line_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let qrels = dir.path().join("q.txt");
+    std::fs::write(&qrels, "1 0 d 1\n1 0 e x\n").unwrap();
+    let run = dir.path().join("r.txt");
+    std::fs::write(&run, "1 Q0 d 1 1.0 t\n").unwrap();
+    let (code, _, err) = drbench(&["eval", "--qrels", qrels.to_str().unwrap(), "--run", run.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert_eq!(err.trim_end(), format!("drbench: error: {}:2: relevance \"x\" is not an integer", qrels.display()));
+    assert_eq!(err.lines().count(), 1);
+
+    std::fs::write(&qrels, "1 0 d 1\n").unwrap();
+    std::fs::write(&run, "1 Q0 d 1 1.0 t\n1 Q0 e 2\n").unwrap();
+    let (code, _, err) = drbench(&["eval", "--qrels", qrels.to_str().unwrap(), "--run", run.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert!(err.contains(&format!("{}:2: expected 6 columns", run.display())), "{err}");
+    // --lenient skips the line with a warning.
+    let (code, out, err) =
+        drbench(&["eval", "--qrels", qrels.to_str().unwrap(), "--run", run.to_str().unwrap(), "--lenient"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("skipped 1 malformed line"), "{err}");
+    assert!(out.contains("nDCG@10\tall\t1.0000"), "{out}");
+
+    let (code, _, err) = drbench(&["eval", "--qrels", "/nonexistent/q", "--run", run.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert_eq!(err.trim_end(), "drbench: error: /nonexistent/q: No such file or directory (os error 2)");
+}
+
+#[test]
+fn compare_reports_paired_tests() {
+    let (code, out, err) = drbench(&[
+        "compare",
+        "--qrels",
+        &case(2, "qrels.txt"),
+        "--run",
+        &case(2, "run.txt"),
+        "--run",
+        &case(2, "run.txt"),
+        "--json",
+        "-c",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let m = &v["measures"]["nDCG@10"];
+    assert_eq!(m["diff"].as_f64(), Some(0.0));
+    assert_eq!(m["p"].as_f64(), Some(1.0), "identical runs: no difference");
+    let (code, _, err) = drbench(&["compare", "--qrels", &case(2, "qrels.txt"), "--run", &case(2, "run.txt")]);
+    assert_ne!(code, 0);
+    assert!(err.contains("at least two"), "{err}");
+}
+
+#[test]
+fn datasets_verify_the_mirror_and_reject_unknown_names() {
+    for name in ["beir/scifact", "beir/nfcorpus"] {
+        let (code, out, err) = drbench(&["datasets", "verify", name]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("ok       corpus.jsonl"), "{out}");
+    }
+    let (code, _, err) = drbench(&["datasets", "verify", "beir/nope"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("unknown dataset \"beir/nope\""), "{err}");
+    let (code, out, _) = drbench(&["datasets", "list"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("beir/scifact") && out.contains("msmarco/dl19") && out.contains("coir/apps"), "{out}");
+}
+
+#[test]
+fn bm25_on_the_tiny_fixture_with_and_without_query_self() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = root().join("datasets/fixtures/tiny-beir").display().to_string();
+    let out_run = dir.path().join("run.trec").display().to_string();
+    let (code, out, err) = drbench(&["bm25", "--dataset", &fixture, "--out", &out_run]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("nDCG@10 0.7287"), "{out}");
+    let run = std::fs::read_to_string(&out_run).unwrap();
+    // Anserini's tie adjustment: equal rounded scores are lowered by 1e-6 per position.
+    assert!(run.contains("q2 Q0 d2 2 0.8929 drbench-bm25\nq2 Q0 d4 3 0.892899 drbench-bm25\n"), "{run}");
+    assert!(run.contains("q3 Q0 q3 1 "), "{run}");
+    let (code, out, err) = drbench(&["bm25", "--dataset", &fixture, "--out", &out_run, "--remove-query-self"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("nDCG@10 0.6514"), "{out}");
+    assert!(!std::fs::read_to_string(&out_run).unwrap().contains("q3 Q0 q3 "));
+    // The run file scores identically through `drbench eval`.
+    let (code, out, _) =
+        drbench(&["eval", "--qrels", &format!("{fixture}/qrels/test.tsv"), "--run", &out_run, "-c", "-m", "nDCG@10"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("nDCG@10\tall\t0.6514"), "{out}");
+}
