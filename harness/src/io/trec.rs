@@ -1,6 +1,6 @@
 //! TREC formats: qrels (`qid iter docid rel`) and runs (`qid Q0 docid rank score tag`), read and written.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::Path;
 
 use crate::data::{Qrels, Run};
@@ -11,7 +11,13 @@ use super::lines::{LineReader, Loaded, SkipLog, Strictness};
 
 /// Reads TREC qrels: 4 whitespace-separated columns per line.
 pub fn read_trec_qrels(path: &Path, strictness: Strictness) -> Result<Loaded<Qrels>> {
-    let mut lines = LineReader::open(path)?;
+    read_trec_qrels_from(LineReader::open(path)?, strictness)
+}
+
+/// Reads TREC qrels from any line source (e.g. text in memory); errors name `lines.path()`.
+pub fn read_trec_qrels_from<R: BufRead>(mut lines: LineReader<R>, strictness: Strictness) -> Result<Loaded<Qrels>> {
+    let path = lines.path().to_path_buf();
+    let path = path.as_path();
     let mut log = SkipLog::new(strictness);
     let mut qrels = Qrels::new();
     while let Some(line) = lines.next_bytes()? {
@@ -70,7 +76,13 @@ pub fn parse_run_line(line: &[u8]) -> std::result::Result<RunLine<'_>, String> {
 
 /// Reads a TREC run into memory. Duplicate (query, document) rows are an error, as in trec_eval.
 pub fn read_trec_run(path: &Path, strictness: Strictness) -> Result<Loaded<Run>> {
-    let mut lines = LineReader::open(path)?;
+    read_trec_run_from(LineReader::open(path)?, strictness)
+}
+
+/// Reads a TREC run from any line source; errors name `lines.path()`.
+pub fn read_trec_run_from<R: BufRead>(mut lines: LineReader<R>, strictness: Strictness) -> Result<Loaded<Run>> {
+    let path = lines.path().to_path_buf();
+    let path = path.as_path();
     let mut log = SkipLog::new(strictness);
     let mut run = Run::new();
     let mut seen: rustc_hash::FxHashSet<(String, String)> = Default::default();
