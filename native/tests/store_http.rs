@@ -82,10 +82,14 @@ const QUERIES: &[u8] = b"{\"_id\": \"q1\", \"text\": \"hello\"}\n";
 const QRELS: &[u8] = b"query-id\tcorpus-id\tscore\nq1\td1\t1\n";
 
 fn registry() -> Registry {
-    let mut toml = String::from(
+    registry_with_source("", "")
+}
+
+fn registry_with_source(url: &str, archive_sha: &str) -> Registry {
+    let mut toml = format!(
         "[[dataset]]\nname = \"test/tiny\"\nmirror = \"datasets/tiny\"\nlayout = \"beir\"\ncomplete = true\n\
-         source_url = \"\"\nsource_sha256 = \"\"\nzip_root = \"\"\nlicense = \"\"\nsplits = [\"test\"]\n\
-         default_split = \"test\"\nnote = \"\"\ncounts = {}\nreference = {}\n",
+         source_url = \"{url}\"\nsource_sha256 = \"{archive_sha}\"\nzip_root = \"tiny\"\nlicense = \"\"\nsplits = [\"test\"]\n\
+         default_split = \"test\"\nnote = \"\"\ncounts = {{}}\nreference = {{}}\n",
     );
     for (p, b) in [("corpus.jsonl", CORPUS), ("queries.jsonl", QUERIES), ("qrels/test.tsv", QRELS)] {
         toml += &format!("[[dataset.files]]\npath = \"{p}\"\nsize = {}\nsha256 = \"{}\"\n", b.len(), sha(b));
@@ -240,4 +244,47 @@ fn zip_entries_that_escape_the_target_are_refused() {
     got.sort();
     assert_eq!(got, vec![Path::new("corpus.jsonl").to_path_buf(), Path::new("qrels/test.tsv").to_path_buf()]);
     assert!(archive::extract_zip(&path, "tiny", &dir.path().join("capped"), 10).is_err(), "entry size cap");
+}
+
+#[test]
+fn fetches_and_unpacks_the_official_archive_only_when_pinned_or_allowed() {
+    let server = Server::start(8);
+    let zip =
+        zip_with(&[("tiny/corpus.jsonl", CORPUS), ("tiny/queries.jsonl", QUERIES), ("tiny/qrels/test.tsv", QRELS)]);
+    server.set("/beir/tiny.zip", Reply::Ok(zip.clone()));
+    let url = format!("{}/beir/tiny.zip", server.base);
+    let cache = tempfile::tempdir().unwrap();
+    // Unpinned archive: refused unless allowed.
+    let mut s = Store {
+        cache: cache.path().to_path_buf(),
+        mirror: None,
+        registry: registry_with_source(&url, ""),
+        allow_unpinned: false,
+    };
+    let err = s.resolve("test/tiny").unwrap_err().to_string();
+    assert!(err.contains("--allow-unpinned"), "{err}");
+    s.allow_unpinned = true;
+    let r = s.resolve("test/tiny").unwrap();
+    assert_eq!(r.origin, Origin::Official);
+    assert_eq!(std::fs::read(r.folder.join("qrels/test.tsv")).unwrap(), QRELS);
+    // Pinned with the wrong sha256: refused, nothing unpacked.
+    let cache2 = tempfile::tempdir().unwrap();
+    let s = Store {
+        cache: cache2.path().to_path_buf(),
+        mirror: None,
+        registry: registry_with_source(&url, &"0".repeat(64)),
+        allow_unpinned: false,
+    };
+    let err = s.resolve("test/tiny").unwrap_err();
+    assert!(matches!(err, StoreError::Mismatch { .. }), "{err}");
+    assert!(!cache2.path().join("datasets/tiny").exists());
+    // Pinned with the right sha256: accepted without --allow-unpinned.
+    let cache3 = tempfile::tempdir().unwrap();
+    let s = Store {
+        cache: cache3.path().to_path_buf(),
+        mirror: None,
+        registry: registry_with_source(&url, &sha(&zip)),
+        allow_unpinned: false,
+    };
+    assert_eq!(s.resolve("test/tiny").unwrap().origin, Origin::Official);
 }
