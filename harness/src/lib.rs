@@ -5,6 +5,7 @@
 
 pub mod bm25;
 pub mod data;
+pub mod encoder;
 pub mod error;
 pub mod io;
 pub mod metrics;

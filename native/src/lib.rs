@@ -1,3 +1,4 @@
 //! Library side of the `drbench` binary: dataset store (cache → mirror → official source) and shared CLI helpers.
 
+pub mod encoders;
 pub mod store;

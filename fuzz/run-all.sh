@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS (default 300) with seeds from the golden cases and fixtures.
+# Needs cargo-fuzz; stable Rust works with RUSTC_BOOTSTRAP=1. Usage: fuzz/run-all.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")"
+secs=${1:-300}
+shared=${DRBENCH_SHARED:-../../shared}
+seed() { mkdir -p "corpus/$1"; shift; for f in "$@"; do [ -f "$f" ] && head -c 4096 "$f" > "corpus/$(basename "$(dirname "$f")")-$(basename "$f")" 2>/dev/null || true; done; }
+mkdir -p corpus
+for t in trec_qrels trec_run run_stream beir_files analyzer bm25_index_file; do mkdir -p "corpus/$t"; done
+for c in "$shared"/golden/metrics/case*; do
+  n=$(basename "$c")
+  head -c 4096 "$c/qrels.txt" > "corpus/trec_qrels/$n" || true
+  head -c 4096 "$c/run.txt" > "corpus/trec_run/$n" || true
+  head -c 4096 "$c/run.txt" > "corpus/run_stream/$n" || true
+done
+for f in ../datasets/fixtures/tiny-beir/corpus.jsonl ../datasets/fixtures/tiny-beir/queries.jsonl ../datasets/fixtures/tiny-beir/qrels/test.tsv; do
+  cp "$f" "corpus/beir_files/$(echo "$f" | tr '/' '_')"
+  cp "$f" "corpus/analyzer/$(echo "$f" | tr '/' '_')"
+done
+for t in trec_qrels trec_run run_stream beir_files analyzer bm25_index_file; do
+  echo "== $t ($secs s)"
+  RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 2>&1 | grep -E "^#[0-9]+ *(DONE|pulse)|Done|ERROR|panicked|SUMMARY" | tail -3
+done

@@ -1,0 +1,178 @@
+//! A BERT sentence encoder (all-MiniLM-L6-v2 and kin): candle-transformers' BERT, right-padded batches with an
+//! attention mask, mean or CLS pooling as `1_Pooling/config.json` says, truncation at sentence-transformers'
+//! `max_seq_length` (not the tokenizer file's own 128).
+
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use drbench_harness::encoder::{EncodeError, Encoder, Role, l2_normalize_rows};
+use tokenizers::Tokenizer;
+
+use super::error::{ModelError, Result};
+
+/// How token states become one vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Pooling {
+    /// Mean over non-padding tokens (specials included), as sentence-transformers.
+    Mean,
+    /// The first ([CLS]) token.
+    Cls,
+}
+
+/// Settings of a BERT encoder.
+#[derive(Debug, Clone)]
+pub struct BertOptions {
+    /// Pooling (None: from the model's 1_Pooling/config.json, else mean).
+    pub pooling: Option<Pooling>,
+    /// Maximum tokens including [CLS]/[SEP] (None: sentence_bert_config.json's max_seq_length, else 512).
+    pub max_len: Option<usize>,
+    /// L2-normalise.
+    pub normalize: bool,
+    /// Token budget per forward pass.
+    pub max_batch_tokens: usize,
+}
+
+impl Default for BertOptions {
+    fn default() -> Self {
+        BertOptions { pooling: None, max_len: None, normalize: true, max_batch_tokens: 16_384 }
+    }
+}
+
+/// A loaded BERT encoder.
+pub struct BertEncoder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    pooling: Pooling,
+    max_len: usize,
+    normalize: bool,
+    max_batch_tokens: usize,
+    dim: usize,
+    device: Device,
+    signature: String,
+    tokens: u64,
+}
+
+impl std::fmt::Debug for BertEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BertEncoder").field("signature", &self.signature).field("max_len", &self.max_len).finish()
+    }
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| ModelError::file(path, e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| ModelError::file(path, format!("bad JSON: {e}")))
+}
+
+impl BertEncoder {
+    /// Loads config.json, model.safetensors and tokenizer.json from `dir`.
+    pub fn load(dir: &Path, opts: BertOptions, device: &Device, signature: String) -> Result<Self> {
+        let cfg_path = dir.join("config.json");
+        let config: Config = serde_json::from_value(read_json(&cfg_path)?)
+            .map_err(|e| ModelError::file(&cfg_path, format!("not a BERT config: {e}")))?;
+        let weights = dir.join("model.safetensors");
+        let tensors =
+            candle_core::safetensors::load(&weights, device).map_err(|e| ModelError::file(&weights, e.to_string()))?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
+        let model = BertModel::load(vb, &config).map_err(|e| ModelError::file(&weights, e.to_string()))?;
+        let tokenizer = super::tokenize::load_tokenizer(&dir.join("tokenizer.json"))?;
+        let pooling = opts.pooling.unwrap_or_else(|| match read_json(&dir.join("1_Pooling/config.json")) {
+            Ok(v) if v["pooling_mode_cls_token"].as_bool() == Some(true) => Pooling::Cls,
+            _ => Pooling::Mean,
+        });
+        let max_len = opts.max_len.unwrap_or_else(|| {
+            read_json(&dir.join("sentence_bert_config.json"))
+                .ok()
+                .and_then(|v| v["max_seq_length"].as_u64())
+                .map_or(512, |v| v as usize)
+        });
+        Ok(BertEncoder {
+            model,
+            tokenizer,
+            pooling,
+            max_len,
+            normalize: opts.normalize,
+            max_batch_tokens: opts.max_batch_tokens,
+            dim: config.hidden_size,
+            device: device.clone(),
+            signature,
+            tokens: 0,
+        })
+    }
+
+    /// Token ids of `text` with [CLS]/[SEP], cut to the maximum length (keeping [SEP] last).
+    pub fn token_ids(&self, text: &str) -> Result<Vec<u32>> {
+        let mut ids = super::tokenize::ids(&self.tokenizer, text, true)?;
+        if ids.len() > self.max_len {
+            let sep = *ids.last().expect("non-empty");
+            ids.truncate(self.max_len - 1);
+            ids.push(sep);
+        }
+        Ok(ids)
+    }
+
+    fn forward(&self, batch: &[&Vec<u32>]) -> Result<Tensor> {
+        let (b, t) = (batch.len(), batch.iter().map(|r| r.len()).max().unwrap_or(0));
+        let mut ids = vec![0u32; b * t];
+        let mut mask = vec![0u32; b * t];
+        for (r, row) in batch.iter().enumerate() {
+            ids[r * t..r * t + row.len()].copy_from_slice(row);
+            mask[r * t..r * t + row.len()].iter_mut().for_each(|m| *m = 1);
+        }
+        let ids = Tensor::from_vec(ids, (b, t), &self.device)?;
+        let mask = Tensor::from_vec(mask, (b, t), &self.device)?;
+        let types = ids.zeros_like()?;
+        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+        Ok(match self.pooling {
+            Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
+            Pooling::Mean => {
+                let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+                let summed = hidden.broadcast_mul(&m)?.sum(1)?;
+                summed.broadcast_div(&m.sum(1)?)?
+            }
+        })
+    }
+
+    fn encode_inner(&mut self, texts: &[&str]) -> Result<Vec<f32>> {
+        let prepared: Vec<Vec<u32>> = texts.iter().map(|t| self.token_ids(t)).collect::<Result<_>>()?;
+        let mut order: Vec<usize> = (0..prepared.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(prepared[i].len()));
+        let dim = self.dim;
+        let mut out = vec![0f32; texts.len() * dim];
+        let mut start = 0;
+        while start < order.len() {
+            let longest = prepared[order[start]].len().max(1);
+            let end = (start + (self.max_batch_tokens / longest).max(1)).min(order.len());
+            let batch: Vec<&Vec<u32>> = order[start..end].iter().map(|&i| &prepared[i]).collect();
+            let emb = self.forward(&batch)?.flatten_all()?.to_vec1::<f32>()?;
+            for (row, &i) in order[start..end].iter().enumerate() {
+                out[i * dim..(i + 1) * dim].copy_from_slice(&emb[row * dim..(row + 1) * dim]);
+                self.tokens += prepared[i].len() as u64;
+            }
+            start = end;
+        }
+        if self.normalize {
+            l2_normalize_rows(&mut out, dim);
+        }
+        Ok(out)
+    }
+}
+
+impl Encoder for BertEncoder {
+    fn signature(&self) -> String {
+        self.signature.clone()
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn encode(&mut self, texts: &[&str], _role: Role) -> std::result::Result<Vec<f32>, EncodeError> {
+        Ok(self.encode_inner(texts)?)
+    }
+
+    fn tokens_processed(&self) -> u64 {
+        self.tokens
+    }
+}

@@ -1,0 +1,138 @@
+//! An LLM retriever: prompt (PromptReps or EOS) → tokens → Qwen2 → last-token final-norm hidden state,
+//! in length-sorted, left-padded batches, L2-normalised by default.
+
+use std::path::Path;
+
+use drbench_harness::encoder::{EncodeError, Encoder, Role, l2_normalize_rows};
+use tokenizers::Tokenizer;
+
+use super::error::{ModelError, Result};
+use super::prompt::{ChatTemplate, PromptMode, build_prompt};
+use super::qwen2::Qwen2;
+use super::tokenize::{cut_to_tokens, ids};
+
+/// Settings of an LLM encoder.
+#[derive(Debug, Clone)]
+pub struct LlmOptions {
+    /// Prompt format.
+    pub mode: PromptMode,
+    /// Maximum text tokens (the text is cut before it is put in the prompt).
+    pub max_text_tokens: usize,
+    /// L2-normalise embeddings.
+    pub normalize: bool,
+    /// Sequences per forward pass.
+    pub batch_size: usize,
+    /// Token budget per forward pass (batch × longest sequence).
+    pub max_batch_tokens: usize,
+}
+
+impl Default for LlmOptions {
+    fn default() -> Self {
+        LlmOptions {
+            mode: PromptMode::Promptreps,
+            max_text_tokens: 512,
+            normalize: true,
+            batch_size: 16,
+            max_batch_tokens: 8192,
+        }
+    }
+}
+
+/// A Qwen2-family model used as a dense retriever.
+#[derive(Debug)]
+pub struct LlmEncoder {
+    model: Qwen2,
+    tokenizer: Tokenizer,
+    template: Option<ChatTemplate>,
+    eos_text: String,
+    pad_id: u32,
+    opts: LlmOptions,
+    signature: String,
+    tokens: u64,
+}
+
+/// The prompt and token ids of one input (exposed for parity tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedInput {
+    /// The exact prompt string.
+    pub prompt: String,
+    /// Its token ids.
+    pub ids: Vec<u32>,
+    /// Whether the text was cut to `max_text_tokens`.
+    pub truncated: bool,
+}
+
+impl LlmEncoder {
+    /// Wraps a loaded model; `tokenizer_dir` holds tokenizer.json and the chat template.
+    pub fn new(model: Qwen2, tokenizer_dir: &Path, opts: LlmOptions, signature: String) -> Result<Self> {
+        let tokenizer = super::tokenize::load_tokenizer(&tokenizer_dir.join("tokenizer.json"))?;
+        let template = match opts.mode {
+            PromptMode::Promptreps => Some(ChatTemplate::load(tokenizer_dir)?),
+            PromptMode::Eos => None,
+        };
+        // EOS = `<|endoftext|>` (id 151643 for Qwen2): the pad token, and the token RepLLaMA appends.
+        let eos_text = "<|endoftext|>".to_string();
+        let pad_id = tokenizer
+            .token_to_id(&eos_text)
+            .ok_or_else(|| ModelError::file(tokenizer_dir, "tokenizer has no <|endoftext|> token"))?;
+        Ok(LlmEncoder { model, tokenizer, template, eos_text, pad_id, opts, signature, tokens: 0 })
+    }
+
+    /// The prompt and token ids for `text`.
+    pub fn prepare(&self, text: &str, role: Role) -> Result<PreparedInput> {
+        let (text, truncated) = cut_to_tokens(&self.tokenizer, text, self.opts.max_text_tokens)?;
+        let prompt = build_prompt(self.opts.mode, self.template.as_ref(), &self.eos_text, text, role)?;
+        let ids = ids(&self.tokenizer, &prompt, false)?;
+        Ok(PreparedInput { prompt, ids, truncated })
+    }
+
+    /// Raw (un-normalised) embeddings of already tokenized inputs, as one left-padded batch.
+    pub fn embed_ids(&self, batch: &[Vec<u32>]) -> Result<Vec<f32>> {
+        let h = self.model.last_hidden(batch, self.pad_id)?;
+        Ok(h.flatten_all()?.to_vec1::<f32>()?)
+    }
+
+    fn encode_inner(&mut self, texts: &[&str], role: Role) -> Result<Vec<f32>> {
+        let dim = self.model.cfg.hidden_size;
+        let prepared: Vec<Vec<u32>> =
+            texts.iter().map(|t| self.prepare(t, role).map(|p| p.ids)).collect::<Result<_>>()?;
+        let mut order: Vec<usize> = (0..prepared.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(prepared[i].len()));
+        let mut out = vec![0f32; texts.len() * dim];
+        let mut start = 0;
+        while start < order.len() {
+            let longest = prepared[order[start]].len().max(1);
+            let fit = (self.opts.max_batch_tokens / longest).clamp(1, self.opts.batch_size);
+            let end = (start + fit).min(order.len());
+            let batch: Vec<Vec<u32>> = order[start..end].iter().map(|&i| prepared[i].clone()).collect();
+            let emb = self.embed_ids(&batch)?;
+            for (row, &i) in order[start..end].iter().enumerate() {
+                out[i * dim..(i + 1) * dim].copy_from_slice(&emb[row * dim..(row + 1) * dim]);
+                self.tokens += prepared[i].len() as u64;
+            }
+            start = end;
+        }
+        if self.opts.normalize {
+            l2_normalize_rows(&mut out, dim);
+        }
+        Ok(out)
+    }
+}
+
+impl Encoder for LlmEncoder {
+    fn signature(&self) -> String {
+        self.signature.clone()
+    }
+
+    fn dim(&self) -> usize {
+        self.model.cfg.hidden_size
+    }
+
+    fn encode(&mut self, texts: &[&str], role: Role) -> std::result::Result<Vec<f32>, EncodeError> {
+        Ok(self.encode_inner(texts, role)?)
+    }
+
+    fn tokens_processed(&self) -> u64 {
+        self.tokens
+    }
+}

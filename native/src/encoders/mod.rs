@@ -1,0 +1,13 @@
+//! Dense encoders on candle (CPU now, CUDA behind the `cuda` feature): BERT sentence encoders and Qwen2-family
+//! LLM retrievers, loaded from a Hugging Face folder or a GGUF file.
+
+pub mod bert;
+pub mod device;
+pub mod error;
+pub mod llm;
+pub mod prompt;
+pub mod qwen2;
+pub mod tokenize;
+pub mod weights;
+
+pub use error::{ModelError, Result};

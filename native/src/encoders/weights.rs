@@ -1,0 +1,185 @@
+//! Building a [`Qwen2`] from its weights, whatever their source: a Hugging Face folder (config.json +
+//! safetensors shards, Qwen2.5-VL's text weights included) or a GGUF file (quantized blocks kept quantized, or
+//! dequantized to dense f32 for parity checks).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use candle_core::quantized::{QMatMul, QTensor, gguf_file};
+use candle_core::{DType, Device, Tensor};
+
+use super::error::{ModelError, Result};
+use super::qwen2::{Layer, Linear, Qwen2, Qwen2Config, RmsNorm};
+
+/// How GGUF weights are used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GgufWeights {
+    /// Quantized matmuls on the GGUF blocks (fast, small).
+    Quantized,
+    /// Every weight dequantized to dense f32 (reference parity).
+    Dequantized,
+}
+
+/// Reads `config.json` of a Hugging Face folder (for Qwen2.5-VL, its `text_config` when present).
+pub fn read_config(dir: &Path) -> Result<Qwen2Config> {
+    let path = dir.join("config.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| ModelError::file(&path, e.to_string()))?;
+    let mut v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| ModelError::file(&path, format!("bad JSON: {e}")))?;
+    if let Some(tc) = v.get("text_config").filter(|t| t.get("hidden_size").is_some()) {
+        v = tc.clone();
+    }
+    serde_json::from_value(v).map_err(|e| ModelError::file(&path, format!("not a Qwen2 config: {e}")))
+}
+
+/// The safetensors files of a folder: `model.safetensors`, or the shards named in `model.safetensors.index.json`.
+fn safetensors_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let single = dir.join("model.safetensors");
+    if single.is_file() {
+        return Ok(vec![single]);
+    }
+    let index = dir.join("model.safetensors.index.json");
+    let text = std::fs::read_to_string(&index)
+        .map_err(|_| ModelError::file(dir, "no model.safetensors or model.safetensors.index.json"))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| ModelError::file(&index, format!("bad JSON: {e}")))?;
+    let mut files: Vec<String> = v["weight_map"]
+        .as_object()
+        .ok_or_else(|| ModelError::file(&index, "no weight_map"))?
+        .values()
+        .filter_map(|f| f.as_str().map(str::to_string))
+        .collect();
+    files.sort();
+    files.dedup();
+    Ok(files.into_iter().map(|f| dir.join(f)).collect())
+}
+
+/// Loads a Qwen2 from a Hugging Face folder (dense weights, converted to `dtype`).
+pub fn load_hf(dir: &Path, dtype: DType, device: &Device) -> Result<Qwen2> {
+    let cfg = read_config(dir)?;
+    let mut tensors: HashMap<String, Tensor> = HashMap::new();
+    for f in safetensors_files(dir)? {
+        let part = candle_core::safetensors::load(&f, device).map_err(|e| ModelError::file(&f, e.to_string()))?;
+        tensors.extend(part);
+    }
+    // Qwen2.5-VL (newer transformers) keeps the language model under `model.language_model.`.
+    let prefix = if tensors.contains_key("model.language_model.embed_tokens.weight") {
+        "model.language_model."
+    } else {
+        "model."
+    };
+    let mut take = |name: &str| -> Result<Tensor> {
+        let key = format!("{prefix}{name}");
+        tensors.remove(&key).ok_or_else(|| ModelError::file(dir, format!("missing tensor {key}")))
+    };
+    let eps = cfg.rms_norm_eps;
+    let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
+    for i in 0..cfg.num_hidden_layers {
+        let mut dense =
+            |n: &str| -> Result<QMatMul> { Ok(QMatMul::Tensor(take(&format!("layers.{i}.{n}"))?.to_dtype(dtype)?)) };
+        let q = dense("self_attn.q_proj.weight")?;
+        let k = dense("self_attn.k_proj.weight")?;
+        let v = dense("self_attn.v_proj.weight")?;
+        let o = dense("self_attn.o_proj.weight")?;
+        let gate = dense("mlp.gate_proj.weight")?;
+        let up = dense("mlp.up_proj.weight")?;
+        let down = dense("mlp.down_proj.weight")?;
+        let mut vec_t = |n: &str| -> Result<Tensor> { Ok(take(&format!("layers.{i}.{n}"))?.to_dtype(dtype)?) };
+        let (qb, kb, vb) =
+            (vec_t("self_attn.q_proj.bias")?, vec_t("self_attn.k_proj.bias")?, vec_t("self_attn.v_proj.bias")?);
+        let input_norm = RmsNorm::new(take(&format!("layers.{i}.input_layernorm.weight"))?, eps);
+        let post_norm = RmsNorm::new(take(&format!("layers.{i}.post_attention_layernorm.weight"))?, eps);
+        layers.push(Layer {
+            input_norm,
+            q: Linear::new(q, Some(qb)),
+            k: Linear::new(k, Some(kb)),
+            v: Linear::new(v, Some(vb)),
+            o: Linear::new(o, None),
+            post_norm,
+            gate: Linear::new(gate, None),
+            up: Linear::new(up, None),
+            down: Linear::new(down, None),
+        });
+    }
+    let embed = take("embed_tokens.weight")?.to_dtype(DType::F32)?;
+    let norm = RmsNorm::new(take("norm.weight")?, eps);
+    Ok(Qwen2 { cfg, embed, layers, norm, dtype, device: device.clone() })
+}
+
+/// Qwen2 hyper-parameters from GGUF metadata (`qwen2.*` keys).
+fn gguf_config(path: &Path, content: &gguf_file::Content) -> Result<Qwen2Config> {
+    let get = |k: &str| -> Result<&gguf_file::Value> {
+        content.metadata.get(k).ok_or_else(|| ModelError::file(path, format!("GGUF metadata lacks {k}")))
+    };
+    let arch = get("general.architecture")?.to_string().map_err(|e| ModelError::file(path, e.to_string()))?.clone();
+    if arch != "qwen2" {
+        return Err(ModelError::file(path, format!("GGUF architecture {arch:?}, expected qwen2")));
+    }
+    let u = |k: &str| -> Result<usize> {
+        get(k)?.to_u32().map(|v| v as usize).map_err(|e| ModelError::file(path, format!("{k}: {e}")))
+    };
+    let f = |k: &str| -> Result<f64> {
+        get(k)?.to_f32().map(f64::from).map_err(|e| ModelError::file(path, format!("{k}: {e}")))
+    };
+    let vocab = content.tensor_infos.get("token_embd.weight").map(|t| t.shape.dims()[0]).unwrap_or(0);
+    Ok(Qwen2Config {
+        hidden_size: u("qwen2.embedding_length")?,
+        intermediate_size: u("qwen2.feed_forward_length")?,
+        num_hidden_layers: u("qwen2.block_count")?,
+        num_attention_heads: u("qwen2.attention.head_count")?,
+        num_key_value_heads: u("qwen2.attention.head_count_kv")?,
+        rms_norm_eps: f("qwen2.attention.layer_norm_rms_epsilon")?,
+        rope_theta: Some(f("qwen2.rope.freq_base")?),
+        rope_parameters: None,
+        vocab_size: vocab,
+    })
+}
+
+/// Loads a Qwen2 from a GGUF file.
+pub fn load_gguf(path: &Path, mode: GgufWeights, device: &Device) -> Result<Qwen2> {
+    let file = File::open(path).map_err(|e| ModelError::file(path, e.to_string()))?;
+    let mut reader = BufReader::new(file);
+    let content =
+        gguf_file::Content::read(&mut reader).map_err(|e| ModelError::file(path, format!("not a GGUF file: {e}")))?;
+    let cfg = gguf_config(path, &content)?;
+    let mut tensor = |name: &str| -> Result<QTensor> {
+        content.tensor(&mut reader, name, device).map_err(|e| ModelError::file(path, format!("tensor {name}: {e}")))
+    };
+    let dense = |t: QTensor| -> Result<Tensor> { Ok(t.dequantize(device)?) };
+    let matmul = |t: QTensor| -> Result<QMatMul> {
+        Ok(match mode {
+            GgufWeights::Quantized => QMatMul::from_qtensor(t)?,
+            GgufWeights::Dequantized => QMatMul::Tensor(t.dequantize(device)?),
+        })
+    };
+    let eps = cfg.rms_norm_eps;
+    let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
+    for i in 0..cfg.num_hidden_layers {
+        let p = format!("blk.{i}");
+        layers.push(Layer {
+            input_norm: RmsNorm::new(dense(tensor(&format!("{p}.attn_norm.weight"))?)?, eps),
+            q: Linear::new(
+                matmul(tensor(&format!("{p}.attn_q.weight"))?)?,
+                Some(dense(tensor(&format!("{p}.attn_q.bias"))?)?),
+            ),
+            k: Linear::new(
+                matmul(tensor(&format!("{p}.attn_k.weight"))?)?,
+                Some(dense(tensor(&format!("{p}.attn_k.bias"))?)?),
+            ),
+            v: Linear::new(
+                matmul(tensor(&format!("{p}.attn_v.weight"))?)?,
+                Some(dense(tensor(&format!("{p}.attn_v.bias"))?)?),
+            ),
+            o: Linear::new(matmul(tensor(&format!("{p}.attn_output.weight"))?)?, None),
+            post_norm: RmsNorm::new(dense(tensor(&format!("{p}.ffn_norm.weight"))?)?, eps),
+            gate: Linear::new(matmul(tensor(&format!("{p}.ffn_gate.weight"))?)?, None),
+            up: Linear::new(matmul(tensor(&format!("{p}.ffn_up.weight"))?)?, None),
+            down: Linear::new(matmul(tensor(&format!("{p}.ffn_down.weight"))?)?, None),
+        });
+    }
+    let embed = dense(tensor("token_embd.weight")?)?;
+    let norm = RmsNorm::new(dense(tensor("output_norm.weight")?)?, eps);
+    Ok(Qwen2 { cfg, embed, layers, norm, dtype: DType::F32, device: device.clone() })
+}

@@ -1,0 +1,106 @@
+//! Encoder parity with PyTorch (../shared/golden): the tiny random Qwen2 (prompts, token ids, embeddings, alone
+//! and as one left-padded batch) and all-MiniLM-L6-v2 (token ids, embeddings), each to 1e-4.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device};
+use drbench_harness::encoder::{Encoder, Role};
+use drbench_native::encoders::bert::{BertEncoder, BertOptions};
+use drbench_native::encoders::llm::{LlmEncoder, LlmOptions};
+use drbench_native::encoders::prompt::PromptMode;
+use drbench_native::encoders::weights::load_hf;
+use serde_json::Value;
+
+const TOL: f32 = 1e-4;
+
+fn shared() -> PathBuf {
+    std::env::var_os("DRBENCH_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+fn floats(v: &Value) -> Vec<f32> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
+}
+
+fn ints(v: &Value) -> Vec<u32> {
+    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+fn role(kind: &str) -> Role {
+    if kind == "query" { Role::Query } else { Role::Passage }
+}
+
+fn mode(name: &str) -> PromptMode {
+    match name {
+        "promptreps" => PromptMode::Promptreps,
+        "eos" => PromptMode::Eos,
+        other => panic!("unknown mode {other}"),
+    }
+}
+
+#[test]
+fn qwen2_tiny_equals_transformers_alone_and_left_padded() {
+    let golden = shared().join("golden/qwen2-tiny");
+    let tokenizer_dir = shared().join("mirror/models/qwen2.5-coder-0.5b-instruct");
+    let expected = json(&golden.join("expected.json"));
+    let texts: std::collections::HashMap<String, (String, String)> = expected["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (i["id"].as_str().unwrap().into(), (i["kind"].as_str().unwrap().into(), i["text"].as_str().unwrap().into()))
+        })
+        .collect();
+    for mode_name in ["promptreps", "eos"] {
+        let model = load_hf(&golden, DType::F32, &Device::Cpu).unwrap();
+        let opts =
+            LlmOptions { mode: mode(mode_name), max_text_tokens: 4096, normalize: false, ..LlmOptions::default() };
+        let enc = LlmEncoder::new(model, &tokenizer_dir, opts, "qwen2-tiny".into()).unwrap();
+        let cases: Vec<&Value> =
+            expected["cases"].as_array().unwrap().iter().filter(|c| c["mode"] == mode_name).collect();
+        let mut batch = Vec::new();
+        for c in &cases {
+            let id = c["input_id"].as_str().unwrap();
+            let (kind, text) = &texts[id];
+            let p = enc.prepare(text, role(kind)).unwrap();
+            assert_eq!(p.prompt, c["prompt"].as_str().unwrap(), "{mode_name} {id}: prompt");
+            assert_eq!(p.ids, ints(&c["token_ids"]), "{mode_name} {id}: token ids");
+            let alone = enc.embed_ids(std::slice::from_ref(&p.ids)).unwrap();
+            let d = max_abs_diff(&alone, &floats(&c["embedding"]));
+            assert!(d <= TOL, "{mode_name} {id}: alone, max abs diff {d}");
+            batch.push(p.ids);
+        }
+        let together = enc.embed_ids(&batch).unwrap();
+        for (i, c) in cases.iter().enumerate() {
+            let d = max_abs_diff(&together[i * 32..(i + 1) * 32], &floats(&c["embedding"]));
+            assert!(d <= TOL, "{mode_name} {}: in a left-padded batch, max abs diff {d}", c["input_id"]);
+        }
+    }
+}
+
+#[test]
+fn minilm_equals_sentence_transformers() {
+    let dir = shared().join("mirror/models/all-MiniLM-L6-v2");
+    let expected = json(&shared().join("golden/minilm/expected.json"));
+    let mut enc = BertEncoder::load(&dir, BertOptions::default(), &Device::Cpu, "minilm".into()).unwrap();
+    let cases = expected["cases"].as_array().unwrap();
+    for c in cases {
+        assert_eq!(enc.token_ids(c["text"].as_str().unwrap()).unwrap(), ints(&c["token_ids"]), "{}", c["input_id"]);
+    }
+    let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
+    let got = enc.encode(&texts, Role::Passage).unwrap();
+    for (i, c) in cases.iter().enumerate() {
+        let d = max_abs_diff(&got[i * 384..(i + 1) * 384], &floats(&c["embedding"]));
+        assert!(d <= TOL, "{}: max abs diff {d}", c["input_id"]);
+    }
+}
