@@ -5,6 +5,8 @@
 
 pub mod bm25;
 pub mod data;
+pub mod dense;
+pub mod embed_cache;
 pub mod encoder;
 pub mod error;
 pub mod io;

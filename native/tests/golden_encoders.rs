@@ -104,3 +104,68 @@ fn minilm_equals_sentence_transformers() {
         assert!(d <= TOL, "{}: max abs diff {d}", c["input_id"]);
     }
 }
+
+/// The real Qwen2.5-Coder-0.5B-Instruct GGUF (fetched by ../shared/tools/fetch-qwen2.5-coder-0.5b-gguf.sh;
+/// `.ci/run` does it): `$DRBENCH_QWEN_GGUF`, else the script's default destination.
+fn qwen_gguf() -> PathBuf {
+    let path = std::env::var_os("DRBENCH_QWEN_GGUF").map(PathBuf::from).unwrap_or_else(|| {
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"));
+        cache.join("drbench/models/qwen2.5-coder-0.5b-instruct-gguf/model.gguf")
+    });
+    assert!(path.is_file(), "{} is missing: run ../shared/tools/fetch-qwen2.5-coder-0.5b-gguf.sh", path.display());
+    path
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
+    let na: f64 = a.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    dot / (na * nb)
+}
+
+#[test]
+fn qwen25_coder_05b_gguf_dequantized_and_quantized() {
+    use drbench_native::encoders::weights::{GgufWeights, load_gguf};
+    let expected = json(&shared().join("golden/qwen2.5-coder-0.5b/expected.json"));
+    let tokenizer_dir = shared().join("mirror/models/qwen2.5-coder-0.5b-instruct");
+    let texts: std::collections::HashMap<String, (String, String)> = expected["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (i["id"].as_str().unwrap().into(), (i["kind"].as_str().unwrap().into(), i["text"].as_str().unwrap().into()))
+        })
+        .collect();
+    let path = qwen_gguf();
+    for weights in [GgufWeights::Dequantized, GgufWeights::Quantized] {
+        for mode_name in ["promptreps", "eos"] {
+            let model = load_gguf(&path, weights, &Device::Cpu).unwrap();
+            let opts =
+                LlmOptions { mode: mode(mode_name), max_text_tokens: 4096, normalize: true, ..LlmOptions::default() };
+            let mut enc = LlmEncoder::new(model, &tokenizer_dir, opts, "qwen0.5b".into()).unwrap();
+            let cases: Vec<&Value> =
+                expected["cases"].as_array().unwrap().iter().filter(|c| c["mode"] == mode_name).collect();
+            for c in &cases {
+                let id = c["input_id"].as_str().unwrap();
+                let (kind, text) = &texts[id];
+                let p = enc.prepare(text, role(kind)).unwrap();
+                assert_eq!(p.ids, ints(&c["token_ids"]), "{mode_name} {id}: token ids");
+                let got = enc.encode(&[text.as_str()], role(kind)).unwrap();
+                let want = floats(&c["embedding_normalized"]);
+                match weights {
+                    GgufWeights::Dequantized => {
+                        let d = max_abs_diff(&got, &want);
+                        assert!(d <= TOL, "dequantized {mode_name} {id}: max abs diff {d} (normalized)");
+                    }
+                    GgufWeights::Quantized => {
+                        let min = if mode_name == "promptreps" { 0.999 } else { 0.995 };
+                        let cos = cosine(&got, &want);
+                        assert!(cos >= min, "quantized {mode_name} {id}: cosine {cos} < {min}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Exact dense top-k search: blocked matrix products (the `gemm` crate, multi-threaded) over query and document
+//! blocks, and a per-query candidate buffer of packed u64 keys (score order, then doc) pruned with
+//! `select_nth_unstable`. Scores are dot products (cosine for L2-normalised vectors).
+
+use rayon::prelude::*;
+
+/// One hit of a dense search.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DenseHit {
+    /// Document row.
+    pub doc: u32,
+    /// Dot product.
+    pub score: f32,
+}
+
+const QUERY_BLOCK: usize = 256;
+const DOC_BLOCK: usize = 8192;
+
+/// Maps a float to a u32 whose unsigned order is the float's order (`-0.0` counts as `0.0`).
+#[inline]
+fn ordered_bits(x: f32) -> u32 {
+    let b = if x == 0.0 { 0 } else { x.to_bits() };
+    if b & 0x8000_0000 != 0 { !b } else { b | 0x8000_0000 }
+}
+
+#[inline]
+fn from_ordered_bits(o: u32) -> f32 {
+    f32::from_bits(if o & 0x8000_0000 != 0 { o & 0x7fff_ffff } else { !o })
+}
+
+/// `dst (m×n) = lhs (m×k) · rhsᵀ` where `rhs` is `n×k`, all row-major.
+#[allow(unsafe_code)]
+fn matmul_transposed(dst: &mut [f32], lhs: &[f32], rhs: &[f32], m: usize, n: usize, k: usize) {
+    assert!(dst.len() >= m * n && lhs.len() >= m * k && rhs.len() >= n * k, "matmul_transposed: shapes");
+    // SAFETY: the assert above guarantees every index gemm touches is in bounds: dst is m×n with row stride n,
+    // lhs is m×k with row stride k, and rhsᵀ (k×n) reads rhs[j*k + i] for i < k, j < n. The slices do not
+    // overlap (dst is borrowed mutably, the others immutably).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            lhs.as_ptr(),
+            1,
+            k as isize,
+            rhs.as_ptr(),
+            k as isize,
+            1,
+            0.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(0),
+        );
+    }
+}
+
+/// The `k` highest-scoring documents for every query (score descending, then doc ascending).
+/// `docs` is `n_docs × dim`, `queries` is `n_queries × dim`, both row-major.
+pub fn exact_top_k(docs: &[f32], queries: &[f32], dim: usize, k: usize) -> Vec<Vec<DenseHit>> {
+    top_k_blocked(docs, queries, dim, k, QUERY_BLOCK, DOC_BLOCK)
+}
+
+fn top_k_blocked(
+    docs: &[f32],
+    queries: &[f32],
+    dim: usize,
+    k: usize,
+    query_block: usize,
+    doc_block: usize,
+) -> Vec<Vec<DenseHit>> {
+    assert!(dim > 0 && docs.len() % dim == 0 && queries.len() % dim == 0, "vectors must be multiples of dim");
+    let (n_docs, n_q) = (docs.len() / dim, queries.len() / dim);
+    let k = k.min(n_docs);
+    let mut results: Vec<Vec<DenseHit>> = Vec::with_capacity(n_q);
+    let mut scores = vec![0f32; query_block.min(n_q.max(1)) * doc_block.min(n_docs.max(1))];
+    for q0 in (0..n_q).step_by(query_block) {
+        let qn = query_block.min(n_q - q0);
+        // Per query: candidate keys, and once pruned, the k-th best key (nothing worse can enter the top k).
+        let mut cands: Vec<(Vec<u64>, Option<u64>)> =
+            (0..qn).map(|_| (Vec::with_capacity(2 * k + doc_block), None)).collect();
+        for d0 in (0..n_docs).step_by(doc_block) {
+            let dn = doc_block.min(n_docs - d0);
+            matmul_transposed(
+                &mut scores,
+                &queries[q0 * dim..(q0 + qn) * dim],
+                &docs[d0 * dim..(d0 + dn) * dim],
+                qn,
+                dn,
+                dim,
+            );
+            cands.par_iter_mut().enumerate().for_each(|(qi, (c, floor))| {
+                let row = &scores[qi * dn..(qi + 1) * dn];
+                for (j, &s) in row.iter().enumerate() {
+                    let key = (u64::from(!ordered_bits(s)) << 32) | (d0 + j) as u64;
+                    if floor.is_none_or(|f| key < f) {
+                        c.push(key);
+                    }
+                }
+                if c.len() > 2 * k.max(1) {
+                    c.select_nth_unstable(k.max(1) - 1);
+                    c.truncate(k.max(1));
+                    *floor = c.iter().max().copied();
+                }
+            });
+        }
+        for (mut c, _) in cands {
+            c.sort_unstable();
+            c.truncate(k);
+            results.push(
+                c.into_iter()
+                    .map(|key| DenseHit {
+                        doc: (key & 0xffff_ffff) as u32,
+                        score: from_ordered_bits(!((key >> 32) as u32)),
+                    })
+                    .collect(),
+            );
+        }
+    }
+    results
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn naive(docs: &[f32], queries: &[f32], dim: usize, k: usize) -> Vec<Vec<DenseHit>> {
+        queries
+            .chunks(dim)
+            .map(|q| {
+                let mut all: Vec<DenseHit> = docs
+                    .chunks(dim)
+                    .enumerate()
+                    .map(|(i, d)| DenseHit { doc: i as u32, score: q.iter().zip(d).map(|(a, b)| a * b).sum() })
+                    .collect();
+                all.sort_by(|a, b| b.score.partial_cmp(&a.score).unwrap().then(a.doc.cmp(&b.doc)));
+                all.iter_mut().for_each(|h| h.score += 0.0); // -0.0 → 0.0, as the search reports it
+                all.truncate(k);
+                all
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ordered_bits_round_trip_and_order() {
+        let xs = [-3.5f32, 0.0, 1e-30, 2.0, f32::MAX, f32::MIN];
+        for &x in &xs {
+            assert_eq!(from_ordered_bits(ordered_bits(x)).to_bits(), x.to_bits());
+        }
+        assert_eq!(ordered_bits(-0.0), ordered_bits(0.0));
+        assert!(ordered_bits(-1.0) < ordered_bits(0.5) && ordered_bits(0.5) < ordered_bits(2.0));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Equal to a naive full sort; small integer-valued vectors make exact ties common.
+        #[test]
+        fn equals_naive_top_k(n_docs in 1usize..40, n_q in 1usize..5, dim in 1usize..6, k in 0usize..45,
+                              seed in any::<u64>()) {
+            let mut s = seed;
+            let mut next = || { s = s.wrapping_mul(6364136223846793005).wrapping_add(1); ((s >> 60) as i32 - 8) as f32 };
+            let docs: Vec<f32> = (0..n_docs * dim).map(|_| next()).collect();
+            let queries: Vec<f32> = (0..n_q * dim).map(|_| next()).collect();
+            let want = naive(&docs, &queries, dim, k);
+            prop_assert_eq!(&exact_top_k(&docs, &queries, dim, k), &want);
+            // Small blocks: several query and document blocks, pruning across blocks.
+            prop_assert_eq!(&top_k_blocked(&docs, &queries, dim, k, 2, 3), &want);
+        }
+    }
+}
