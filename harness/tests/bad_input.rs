@@ -92,6 +92,11 @@ fn trec_runs_in_memory_and_streamed() {
         check(r, b"1 Q0 d 1 2 t\n1 Q0 \xc3\x28 2 1 t\n", ":2: document id is not valid UTF-8");
     }
     check_lenient(Reader::TrecRun, b"1 Q0 d 1 2 t\n1 Q0 d 2 1 t\nbad\n", 2);
+    // Found by the run_stream fuzzer: a duplicate in a query without judgments was accepted by the streaming
+    // path (which skipped unjudged queries) but refused by the in-memory reader.
+    for r in [Reader::TrecRun, Reader::RunFile] {
+        check(r, b"1 Q0 d 1 2 t\n7 Q0 x 1 2 t\n7 Q0 x 2 1 t\n", ":3: duplicate row for query \"7\", document \"x\"");
+    }
 }
 
 #[test]

@@ -104,6 +104,17 @@ impl GroupScorer {
 }
 
 impl GroupScorer {
+    /// Checks that no docid occurs twice (for queries that are not scored, so that every row of a run is held
+    /// to the same rule as trec_eval's reader).
+    pub fn check_duplicates(&mut self, rows: &QueryRows) -> Result<(), DuplicateDoc> {
+        let arena = &rows.arena;
+        let doc = |r: &Row| &arena[r.start as usize..(r.start + r.len) as usize];
+        match self.find_duplicate(&rows.rows, &doc) {
+            Some(d) => Err(DuplicateDoc(String::from_utf8_lossy(d).into_owned())),
+            None => Ok(()),
+        }
+    }
+
     /// A docid that occurs twice in `list`, if any: a hash set of 64-bit docid hashes, confirmed exactly
     /// (hash collisions are not duplicates).
     fn find_duplicate<'a>(&mut self, list: &[Row], doc: &impl Fn(&Row) -> &'a [u8]) -> Option<&'a [u8]> {

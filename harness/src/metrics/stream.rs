@@ -117,10 +117,9 @@ struct Scan<'a> {
     opts: &'a EvalOptions,
     scorer: GroupScorer,
     part: Part,
-    /// The group being read: its qid, and rows only when the query is judged.
+    /// The group being read: its qid and rows.
     qid: Vec<u8>,
     rows: QueryRows,
-    judged: bool,
     started: bool,
     first_group: bool,
     owns_first_group: bool,
@@ -141,17 +140,14 @@ impl Scan<'_> {
             self.end_group(false)?;
             self.start_group(r.qid)?;
         }
-        if self.judged {
-            self.rows.push(r.docid, r.score);
-        }
+        self.rows.push(r.docid, r.score);
         Ok(())
     }
 
     fn start_group(&mut self, qid: &[u8]) -> std::result::Result<(), Bail> {
-        let qid_str = std::str::from_utf8(qid).map_err(|_| Bail::Malformed)?;
+        std::str::from_utf8(qid).map_err(|_| Bail::Malformed)?;
         self.qid.clear();
         self.qid.extend_from_slice(qid);
-        self.judged = self.qrels.get(qid_str).is_some();
         self.started = true;
         Ok(())
     }
@@ -179,7 +175,10 @@ impl Scan<'_> {
         self.part.middle_qids.push(self.qid.clone());
         let qid = std::str::from_utf8(&self.qid).expect("checked at group start");
         match self.qrels.get(qid) {
-            None => self.part.unjudged += 1,
+            None => {
+                self.part.unjudged += 1;
+                self.scorer.check_duplicates(&self.rows).map_err(|_| Bail::Malformed)?;
+            }
             Some(j) => {
                 let mut values = vec![0.0; self.opts.measures.len()];
                 self.scorer
@@ -212,7 +211,6 @@ fn scan_range(
         part: Part::default(),
         qid: Vec::new(),
         rows: QueryRows::default(),
-        judged: false,
         started: false,
         first_group: true,
         owns_first_group,
@@ -281,7 +279,10 @@ fn merge(parts: Vec<Part>, qrels: &Qrels, opts: &EvalOptions) -> Option<Evaluati
         order.push(frag.qid.clone());
         let qid = String::from_utf8(frag.qid.clone()).ok()?;
         match qrels.get(&qid) {
-            None => *unjudged += 1,
+            None => {
+                *unjudged += 1;
+                scorer.check_duplicates(&frag.rows).ok()?;
+            }
             Some(j) => {
                 let mut values = vec![0.0; opts.measures.len()];
                 scorer.score(&frag.qid, &mut frag.rows, j, &opts.measures, opts.remove_query_self, &mut values).ok()?;
