@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for SECONDS (default 300) with seeds from the golden cases and fixtures.
-# Needs cargo-fuzz; stable Rust works with RUSTC_BOOTSTRAP=1. Usage: fuzz/run-all.sh [SECONDS]
+# Needs cargo-fuzz; stable Rust works with RUSTC_BOOTSTRAP=1. Usage: [TARGETS="a b"] fuzz/run-all.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-300}
@@ -18,7 +18,13 @@ for f in ../datasets/fixtures/tiny-beir/corpus.jsonl ../datasets/fixtures/tiny-b
   cp "$f" "corpus/beir_files/$(echo "$f" | tr '/' '_')"
   cp "$f" "corpus/analyzer/$(echo "$f" | tr '/' '_')"
 done
-for t in trec_qrels trec_run run_stream beir_files analyzer bm25_index_file; do
+targets=${TARGETS:-trec_qrels trec_run run_stream beir_files analyzer bm25_index_file}
+status=0
+for t in $targets; do
   echo "== $t ($secs s)"
-  RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 2>&1 | grep -E "^#[0-9]+ *(DONE|pulse)|Done|ERROR|panicked|SUMMARY" | tail -3
+  if ! RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 > "corpus/$t.log" 2>&1; then
+    status=1
+  fi
+  grep -E "Done [0-9]+ runs|ERROR|panicked|SUMMARY" "corpus/$t.log" | tail -3
 done
+exit $status

@@ -4,9 +4,13 @@ mod bm25;
 mod compare;
 mod dataset;
 mod datasets;
+mod embed;
 mod eval;
 mod inputs;
+mod merge;
+mod model_args;
 mod progress;
+mod run;
 mod threads;
 
 use std::process::ExitCode;
@@ -34,6 +38,12 @@ enum Command {
     /// BM25 equal to Pyserini (Lucene English analysis, k1=0.9 b=0.4): index a dataset, search its queries,
     /// write a TREC run and print nDCG@10.
     Bm25(bm25::Bm25Args),
+    /// A dense retriever (LLM or encoder) on a dataset: encode (cached, resumable), search, score.
+    Run(run::RunArgs),
+    /// Embeddings of a JSONL file of texts (for parity checks).
+    Embed(embed::EmbedArgs),
+    /// Combine per-shard runs of `drbench run --shard i/n` into one.
+    Merge(merge::MergeArgs),
     /// List, fetch and verify registered datasets.
     #[command(subcommand)]
     Datasets(datasets::DatasetsCommand),
@@ -45,6 +55,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(a) => eval::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Bm25(a) => bm25::run(a),
+        Command::Run(a) => run::run(a),
+        Command::Embed(a) => embed::run(a),
+        Command::Merge(a) => merge::run(a),
         Command::Datasets(c) => datasets::run(c),
     }
 }

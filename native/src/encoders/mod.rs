@@ -2,11 +2,13 @@
 //! LLM retrievers, loaded from a Hugging Face folder or a GGUF file.
 
 pub mod bert;
+pub mod build;
 pub mod device;
 pub mod error;
 pub mod llm;
 pub mod prompt;
 pub mod qwen2;
+pub mod source;
 pub mod tokenize;
 pub mod weights;
 

@@ -221,3 +221,13 @@ impl Store {
         Ok(Resolved { folder, spec: Some(spec.clone()), origin: Origin::Official })
     }
 }
+
+/// Writes a small text file atomically (temp file + rename).
+pub fn write_text_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}

@@ -1,0 +1,61 @@
+//! The model arguments shared by `embed` and `run`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use drbench_native::encoders::build::{EncoderSpec, Mode};
+use drbench_native::encoders::device::{DeviceKind, Precision};
+use drbench_native::encoders::source::resolve_model;
+use drbench_native::encoders::weights::GgufWeights;
+use drbench_native::store::Store;
+
+#[derive(Debug, Clone, Args)]
+pub struct ModelArgs {
+    /// Model: a Hugging Face folder, a .gguf file, `mirror:NAME` (DRBENCH_MIRROR/models/NAME), or
+    /// `hf:ORG/NAME@REVISION` (downloaded once into the cache).
+    #[arg(long, value_name = "SRC")]
+    pub model: String,
+    /// Folder with tokenizer.json (and the chat template) when it is not beside the model.
+    #[arg(long, value_name = "DIR")]
+    pub tokenizer: Option<PathBuf>,
+    /// promptreps / eos for LLMs (last-token pooling), mean / cls for encoders.
+    #[arg(long, value_enum)]
+    pub mode: Mode,
+    /// Max text tokens for LLMs (default 512; the text is cut before it goes in the prompt), max sequence
+    /// length for encoders (default: the model's max_seq_length).
+    #[arg(long, value_name = "N")]
+    pub max_length: Option<usize>,
+    /// Device.
+    #[arg(long, value_enum, default_value_t = DeviceKind::Cpu)]
+    pub device: DeviceKind,
+    /// Precision of activations and dense weights.
+    #[arg(long, value_enum, default_value_t = Precision::F32)]
+    pub dtype: Precision,
+    /// GGUF weights: quantized matmuls, or dequantized to f32.
+    #[arg(long, value_enum, default_value_t = GgufWeights::Quantized)]
+    pub gguf_weights: GgufWeights,
+    /// Do not L2-normalise embeddings (score = dot product of raw vectors).
+    #[arg(long)]
+    pub no_normalize: bool,
+    /// Max sequences per forward pass (LLMs; batches are also capped at 8,192 tokens).
+    #[arg(long, default_value_t = 16)]
+    pub batch_size: usize,
+}
+
+impl ModelArgs {
+    /// The encoder spec, with the model source resolved.
+    pub fn spec(&self) -> anyhow::Result<EncoderSpec> {
+        let files = resolve_model(&self.model, &Store::from_env())?;
+        Ok(EncoderSpec {
+            files,
+            tokenizer: self.tokenizer.clone(),
+            mode: self.mode,
+            max_length: self.max_length,
+            device: self.device,
+            precision: self.dtype,
+            gguf: self.gguf_weights,
+            normalize: !self.no_normalize,
+            batch_size: self.batch_size,
+        })
+    }
+}

@@ -1,0 +1,112 @@
+//! Building an encoder from a model source and settings: BERT folders become sentence encoders, Qwen2-family
+//! folders and GGUF files become LLM retrievers.
+
+use std::path::PathBuf;
+
+use drbench_harness::encoder::Encoder;
+
+use super::bert::{BertEncoder, BertOptions, Pooling};
+use super::device::{DeviceKind, Precision, device};
+use super::error::{ModelError, Result};
+use super::llm::{LlmEncoder, LlmOptions};
+use super::prompt::PromptMode;
+use super::source::ModelFiles;
+use super::weights::{GgufWeights, load_gguf, load_hf};
+
+/// How texts become vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// LLM, zero-shot PromptReps prompt, last-token pooling.
+    Promptreps,
+    /// LLM, `Query: `/`Passage: ` + EOS, EOS pooling (RepLLaMA).
+    Eos,
+    /// Encoder, mean pooling.
+    Mean,
+    /// Encoder, [CLS] pooling.
+    Cls,
+}
+
+/// Everything needed to build an encoder.
+#[derive(Debug, Clone)]
+pub struct EncoderSpec {
+    /// Model files.
+    pub files: ModelFiles,
+    /// Tokenizer folder (default: the model's).
+    pub tokenizer: Option<PathBuf>,
+    /// Mode.
+    pub mode: Mode,
+    /// Max text tokens (LLM) or max sequence length (encoder); None = the model's default (512 / max_seq_length).
+    pub max_length: Option<usize>,
+    /// Device.
+    pub device: DeviceKind,
+    /// Precision.
+    pub precision: Precision,
+    /// GGUF weights kept quantized or dequantized.
+    pub gguf: GgufWeights,
+    /// L2 normalisation.
+    pub normalize: bool,
+    /// Max sequences per batch (LLM).
+    pub batch_size: usize,
+}
+
+fn model_type(dir: &std::path::Path) -> Result<String> {
+    let path = dir.join("config.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| ModelError::file(&path, e.to_string()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| ModelError::file(&path, format!("bad JSON: {e}")))?;
+    Ok(v["model_type"].as_str().unwrap_or("").to_string())
+}
+
+/// Builds the encoder; `signature` identifies model + settings for caches and reports.
+pub fn build_encoder(spec: &EncoderSpec) -> Result<Box<dyn Encoder>> {
+    let dev = device(spec.device)?;
+    let signature = format!(
+        "{}|mode={:?}|max={:?}|{}|{:?}|norm={}",
+        spec.files.identity(),
+        spec.mode,
+        spec.max_length,
+        spec.precision.name(),
+        spec.gguf,
+        spec.normalize
+    );
+    let tokenizer_dir = spec.tokenizer.clone().unwrap_or_else(|| spec.files.default_tokenizer_dir());
+    let llm = |mode: PromptMode| -> Result<Box<dyn Encoder>> {
+        let model = match &spec.files {
+            ModelFiles::Folder(d) => load_hf(d, spec.precision.dtype(), &dev)?,
+            ModelFiles::Gguf(f) => load_gguf(f, spec.gguf, &dev)?,
+        };
+        let opts = LlmOptions {
+            mode,
+            max_text_tokens: spec.max_length.unwrap_or(512),
+            normalize: spec.normalize,
+            batch_size: spec.batch_size,
+            ..LlmOptions::default()
+        };
+        Ok(Box::new(LlmEncoder::new(model, &tokenizer_dir, opts, signature.clone())?))
+    };
+    match (spec.mode, &spec.files) {
+        (Mode::Promptreps, _) => llm(PromptMode::Promptreps),
+        (Mode::Eos, _) => llm(PromptMode::Eos),
+        (Mode::Mean | Mode::Cls, ModelFiles::Folder(dir)) => {
+            let kind = model_type(dir)?;
+            if !matches!(kind.as_str(), "bert" | "roberta" | "xlm-roberta") && !kind.is_empty() {
+                return Err(ModelError::Unsupported(format!(
+                    "{}: model_type {kind:?} is not an encoder; use --mode promptreps or eos for LLMs",
+                    dir.display()
+                )));
+            }
+            let pooling = if spec.mode == Mode::Cls { Pooling::Cls } else { Pooling::Mean };
+            let opts = BertOptions {
+                pooling: Some(pooling),
+                max_len: spec.max_length,
+                normalize: spec.normalize,
+                ..BertOptions::default()
+            };
+            Ok(Box::new(BertEncoder::load(dir, opts, &dev, signature)?))
+        }
+        (Mode::Mean | Mode::Cls, ModelFiles::Gguf(f)) => Err(ModelError::file(
+            f,
+            "mean/cls pooling needs an encoder folder; a GGUF is an LLM (use promptreps or eos)",
+        )),
+    }
+}

@@ -1,0 +1,175 @@
+//! `drbench embed`, `drbench run` and `drbench merge` end to end with the tiny random Qwen2 of ../shared/golden on
+//! the hand-made tiny BEIR fixture: parity of `embed` with transformers, identical results after a kill and
+//! resume, and sharded runs merging to the unsharded one.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn shared() -> PathBuf {
+    std::env::var_os("DRBENCH_SHARED").map(PathBuf::from).unwrap_or_else(|| root().join("../shared"))
+}
+
+fn command(cache: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_drbench"));
+    c.args(args).env("DRBENCH_MIRROR", shared().join("mirror")).env("DRBENCH_CACHE", cache);
+    c
+}
+
+fn drbench(cache: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = command(cache, args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+fn tiny_model_args() -> Vec<String> {
+    vec![
+        "--model".into(),
+        shared().join("golden/qwen2-tiny").display().to_string(),
+        "--tokenizer".into(),
+        shared().join("mirror/models/qwen2.5-coder-0.5b-instruct").display().to_string(),
+        "--mode".into(),
+        "promptreps".into(),
+    ]
+}
+
+#[test]
+fn embed_matches_transformers_for_the_tiny_qwen2() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(shared().join("golden/qwen2-tiny/expected.json")).unwrap())
+            .unwrap();
+    let queries: Vec<&Value> = expected["inputs"].as_array().unwrap().iter().filter(|i| i["kind"] == "query").collect();
+    let input = dir.path().join("in.jsonl");
+    let lines: String =
+        queries.iter().map(|q| format!("{}\n", serde_json::json!({"id": q["id"], "text": q["text"]}))).collect();
+    std::fs::write(&input, lines).unwrap();
+    let out = dir.path().join("out.jsonl");
+    let mut args: Vec<String> = vec!["embed".into()];
+    args.extend(tiny_model_args());
+    args.extend(
+        ["--role", "query", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap()].map(String::from),
+    );
+    let (code, _, err) = drbench(dir.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{err}");
+    for (line, q) in std::fs::read_to_string(&out).unwrap().lines().zip(&queries) {
+        let got: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(got["id"], q["id"]);
+        let case = expected["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["input_id"] == q["id"] && c["mode"] == "promptreps")
+            .unwrap();
+        for (g, w) in got["embedding"].as_array().unwrap().iter().zip(case["embedding_normalized"].as_array().unwrap())
+        {
+            assert!((g.as_f64().unwrap() - w.as_f64().unwrap()).abs() < 1e-4, "{}", q["id"]);
+        }
+    }
+}
+
+fn run_args(out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = vec!["run".into()];
+    a.extend(tiny_model_args());
+    a.extend(
+        [
+            "--task",
+            &root().join("datasets/fixtures/tiny-beir").display().to_string(),
+            "--out",
+            out.to_str().unwrap(),
+            "--shard-size",
+            "1",
+        ]
+        .map(String::from),
+    );
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+#[test]
+fn a_killed_run_resumes_to_identical_results() {
+    let reference_cache = tempfile::tempdir().unwrap();
+    let reference_out = reference_cache.path().join("out");
+    let args = run_args(&reference_out, &[]);
+    let (code, _, err) = drbench(reference_cache.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{err}");
+    let reference = std::fs::read_to_string(reference_out.join("run.trec")).unwrap();
+
+    let cache = tempfile::tempdir().unwrap();
+    let out = cache.path().join("out");
+    let args = run_args(&out, &[]);
+    let mut child = command(cache.path(), &args.iter().map(String::as_str).collect::<Vec<_>>())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it as soon as the first corpus shard is on disk (or let it finish if it is quicker than us).
+    let start = Instant::now();
+    let shards = |dir: &Path| -> usize {
+        walk(dir)
+            .into_iter()
+            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("shard-")))
+            .count()
+    };
+    while shards(cache.path()) == 0 && start.elapsed() < Duration::from_secs(120) {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let before = shards(cache.path());
+    let (code, _, err) = drbench(cache.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(out.join("run.trec")).unwrap(), reference, "resumed run differs");
+    let results: Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let reused = results["cache"]["shards_reused"].as_u64().unwrap() as usize;
+    assert!(reused + 1 >= before.min(8), "reused {reused} shards, {before} were on disk");
+    // A third run encodes nothing.
+    let (code, _, err) = drbench(cache.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{err}");
+    let results: Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["cache"]["shards_encoded"], 0);
+}
+
+#[test]
+fn sharded_runs_merge_to_the_full_run() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = cache.path().join("out");
+    let full = run_args(&out, &["--k", "5"]);
+    let (code, _, err) = drbench(cache.path(), &full.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{err}");
+    let shard_cache = tempfile::tempdir().unwrap();
+    let mut parts = Vec::new();
+    for s in ["0/3", "1/3", "2/3"] {
+        let args = run_args(&out, &["--k", "5", "--shard", s]);
+        let (code, _, err) = drbench(shard_cache.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(code, 0, "{err}");
+        parts.push(out.join(format!("run.shard-{}-of-3.trec", &s[..1])).display().to_string());
+    }
+    let merged = out.join("merged.trec").display().to_string();
+    let mut args: Vec<&str> = vec!["merge", "--k", "5", "--out", &merged, "--tag", "drbench-promptreps"];
+    args.extend(parts.iter().map(String::as_str));
+    let (code, _, err) = drbench(cache.path(), &args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&merged).unwrap(), std::fs::read_to_string(out.join("run.trec")).unwrap());
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            v.extend(walk(&p));
+        } else {
+            v.push(p);
+        }
+    }
+    v
+}
