@@ -74,7 +74,10 @@ fn top_k_blocked(
     query_block: usize,
     doc_block: usize,
 ) -> Vec<Vec<DenseHit>> {
-    assert!(dim > 0 && docs.len() % dim == 0 && queries.len() % dim == 0, "vectors must be multiples of dim");
+    assert!(
+        dim > 0 && docs.len().is_multiple_of(dim) && queries.len().is_multiple_of(dim),
+        "vectors must be multiples of dim"
+    );
     let (n_docs, n_q) = (docs.len() / dim, queries.len() / dim);
     let k = k.min(n_docs);
     let mut results: Vec<Vec<DenseHit>> = Vec::with_capacity(n_q);

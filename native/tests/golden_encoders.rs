@@ -169,3 +169,36 @@ fn qwen25_coder_05b_gguf_dequantized_and_quantized() {
         }
     }
 }
+
+/// Qwen2.5-VL checkpoints keep the language model under `model.language_model.` with vision weights beside it
+/// and the text hyper-parameters in `text_config`: the text path must load from that layout and give the same
+/// embeddings as the plain Qwen2 it is.
+#[test]
+fn qwen25_vl_layout_loads_the_text_path() {
+    let golden = shared().join("golden/qwen2-tiny");
+    let tensors = candle_core::safetensors::load(golden.join("model.safetensors"), &Device::Cpu).unwrap();
+    let mut renamed: std::collections::HashMap<String, candle_core::Tensor> = tensors
+        .into_iter()
+        .map(|(k, v)| (k.strip_prefix("model.").map_or(k.clone(), |rest| format!("model.language_model.{rest}")), v))
+        .collect();
+    renamed.insert(
+        "visual.blocks.0.attn.qkv.weight".into(),
+        candle_core::Tensor::zeros((3, 3), DType::F32, &Device::Cpu).unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    candle_core::safetensors::save(&renamed, dir.path().join("model.safetensors")).unwrap();
+    let text_config = json(&golden.join("config.json"));
+    let vl = serde_json::json!({"model_type": "qwen2_5_vl", "text_config": text_config,
+                                "vision_config": {"depth": 1}, "rope_scaling": {"type": "mrope", "mrope_section": [2, 1, 1]}});
+    std::fs::write(dir.path().join("config.json"), vl.to_string()).unwrap();
+    let tokenizer_dir = shared().join("mirror/models/qwen2.5-coder-0.5b-instruct");
+    let opts = || LlmOptions { mode: PromptMode::Promptreps, normalize: false, ..LlmOptions::default() };
+    let plain =
+        LlmEncoder::new(load_hf(&golden, DType::F32, &Device::Cpu).unwrap(), &tokenizer_dir, opts(), "a".into())
+            .unwrap();
+    let vl =
+        LlmEncoder::new(load_hf(dir.path(), DType::F32, &Device::Cpu).unwrap(), &tokenizer_dir, opts(), "b".into())
+            .unwrap();
+    let ids = plain.prepare("what is the capital of france", Role::Query).unwrap().ids;
+    assert_eq!(plain.embed_ids(std::slice::from_ref(&ids)).unwrap(), vl.embed_ids(&[ids]).unwrap());
+}

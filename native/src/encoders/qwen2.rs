@@ -165,19 +165,7 @@ impl Qwen2 {
     /// cos/sin of shape `(batch, seq, head_dim/2)` for each row's own positions (rotate-half layout).
     fn rope_tables(&self, positions: &[u32], b: usize, t: usize) -> Result<(Tensor, Tensor)> {
         let half = self.cfg.head_dim() / 2;
-        let base = self.cfg.rope_base();
-        let inv: Vec<f32> =
-            (0..half).map(|i| (1.0 / base.powf((2 * i) as f64 / self.cfg.head_dim() as f64)) as f32).collect();
-        let mut cos = Vec::with_capacity(b * t * half);
-        let mut sin = Vec::with_capacity(b * t * half);
-        for &p in positions {
-            for &f in &inv {
-                // transformers computes the angle in f32: position * inv_freq.
-                let angle = p as f32 * f;
-                cos.push(angle.cos());
-                sin.push(angle.sin());
-            }
-        }
+        let (cos, sin) = rope_angles(positions, self.cfg.head_dim(), self.cfg.rope_base());
         let cos = Tensor::from_vec(cos, (b, t, half), &self.device)?.to_dtype(self.dtype)?;
         let sin = Tensor::from_vec(sin, (b, t, half), &self.device)?.to_dtype(self.dtype)?;
         Ok((cos, sin))
@@ -223,10 +211,78 @@ impl Qwen2 {
     }
 }
 
+/// Inverse frequencies of RoPE, as transformers computes them.
+fn inv_freq(head_dim: usize, base: f64) -> Vec<f32> {
+    (0..head_dim / 2).map(|i| (1.0 / base.powf((2 * i) as f64 / head_dim as f64)) as f32).collect()
+}
+
+/// cos and sin of `position × inv_freq` (f32, as transformers), `positions.len() × head_dim/2` each.
+pub fn rope_angles(positions: &[u32], head_dim: usize, base: f64) -> (Vec<f32>, Vec<f32>) {
+    let inv = inv_freq(head_dim, base);
+    let mut cos = Vec::with_capacity(positions.len() * inv.len());
+    let mut sin = Vec::with_capacity(positions.len() * inv.len());
+    for &p in positions {
+        for &f in &inv {
+            let angle = p as f32 * f;
+            cos.push(angle.cos());
+            sin.push(angle.sin());
+        }
+    }
+    (cos, sin)
+}
+
+/// Qwen2.5-VL's multimodal RoPE: the frequency slots are split into sections (`mrope_section`, e.g. [16, 24, 24])
+/// that take their position from the temporal, height and width position ids respectively.
+pub fn mrope_angles(
+    t: &[u32],
+    h: &[u32],
+    w: &[u32],
+    sections: &[usize],
+    head_dim: usize,
+    base: f64,
+) -> (Vec<f32>, Vec<f32>) {
+    let inv = inv_freq(head_dim, base);
+    let mut owner = Vec::with_capacity(inv.len());
+    for (s, &n) in sections.iter().enumerate() {
+        owner.extend(std::iter::repeat_n(s % 3, n));
+    }
+    owner.resize(inv.len(), 0);
+    let mut cos = Vec::with_capacity(t.len() * inv.len());
+    let mut sin = Vec::with_capacity(t.len() * inv.len());
+    for i in 0..t.len() {
+        for (j, &f) in inv.iter().enumerate() {
+            let p = [t[i], h[i], w[i]][owner[j]];
+            let angle = p as f32 * f;
+            cos.push(angle.cos());
+            sin.push(angle.sin());
+        }
+    }
+    (cos, sin)
+}
+
 fn repeat_kv(x: Tensor, n: usize) -> Result<Tensor> {
     if n == 1 {
         return Ok(x);
     }
     let (b, kv, t, d) = x.dims4()?;
     Ok(x.unsqueeze(2)?.expand((b, kv, n, t, d))?.reshape((b, kv * n, t, d))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// For text, Qwen2.5-VL gives every token the same temporal, height and width position, so its multimodal
+    /// RoPE is exactly the ordinary RoPE the text path uses.
+    #[test]
+    fn mrope_with_equal_position_ids_is_ordinary_rope() {
+        let positions: Vec<u32> = (0..300).collect();
+        let (c1, s1) = rope_angles(&positions, 128, 1e6);
+        let (c2, s2) = mrope_angles(&positions, &positions, &positions, &[16, 24, 24], 128, 1e6);
+        assert_eq!((c1, s1), (c2, s2));
+        // With different image positions the tables do differ (the test can fail).
+        let h: Vec<u32> = positions.iter().map(|p| p / 2).collect();
+        let (c3, _) = mrope_angles(&positions, &h, &positions, &[16, 24, 24], 128, 1e6);
+        assert_ne!(rope_angles(&positions, 128, 1e6).0, c3);
+    }
 }
