@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 
 use super::fields::{parse_grade, utf8};
 use super::lines::{LineReader, Loaded, SkipLog, Strictness};
+use super::qrels::add_judgment;
 
 #[derive(Deserialize)]
 struct JsonRecord<'a> {
@@ -121,14 +122,8 @@ pub fn read_beir_qrels(path: &Path, strictness: Strictness) -> Result<Loaded<Qre
             }
             Ok((utf8(cols[0], "query id")?, utf8(cols[1], "document id")?, parse_grade(cols[2])?))
         })();
-        match parsed {
-            Ok((q, d, g)) => {
-                if qrels.insert(q, d, g).is_some() {
-                    let msg = format!("duplicate judgment for query {q:?}, document {d:?}");
-                    log.skip(lines.error(msg))?;
-                }
-            }
-            Err(msg) => log.skip(lines.error(msg))?,
+        if let Some(msg) = add_judgment(&mut qrels, parsed) {
+            log.skip(lines.error(msg))?;
         }
     }
     Ok(log.finish(qrels))

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 
 use super::fields::{parse_grade, parse_score, split_ws, utf8};
 use super::lines::{LineReader, Loaded, SkipLog, Strictness};
+use super::qrels::add_judgment;
 
 /// Reads TREC qrels: 4 whitespace-separated columns per line.
 pub fn read_trec_qrels(path: &Path, strictness: Strictness) -> Result<Loaded<Qrels>> {
@@ -34,14 +35,8 @@ pub fn read_trec_qrels_from<R: BufRead>(mut lines: LineReader<R>, strictness: St
             }
             Ok((utf8(f[0], "query id")?, utf8(f[2], "document id")?, parse_grade(f[3])?))
         })();
-        match parsed {
-            Ok((q, d, g)) => {
-                if qrels.insert(q, d, g).is_some() {
-                    let msg = format!("duplicate judgment for query {q:?}, document {d:?}");
-                    log.skip(lines.error(msg))?;
-                }
-            }
-            Err(msg) => log.skip(lines.error(msg))?,
+        if let Some(msg) = add_judgment(&mut qrels, parsed) {
+            log.skip(lines.error(msg))?;
         }
     }
     if lines.line_no() == 0 {

@@ -6,6 +6,7 @@ use std::path::Path;
 use drbench_harness::encoder::{EncodeError, Encoder, Role, l2_normalize_rows};
 use tokenizers::Tokenizer;
 
+use super::batching::length_sorted_batches;
 use super::error::{ModelError, Result};
 use super::prompt::{ChatTemplate, PromptMode, build_prompt};
 use super::qwen2::Qwen2;
@@ -96,21 +97,16 @@ impl LlmEncoder {
         let dim = self.model.cfg.hidden_size;
         let prepared: Vec<Vec<u32>> =
             texts.iter().map(|t| self.prepare(t, role).map(|p| p.ids)).collect::<Result<_>>()?;
-        let mut order: Vec<usize> = (0..prepared.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(prepared[i].len()));
+        let lens: Vec<usize> = prepared.iter().map(Vec::len).collect();
+        let (order, batches) = length_sorted_batches(&lens, self.opts.max_batch_tokens, self.opts.batch_size);
         let mut out = vec![0f32; texts.len() * dim];
-        let mut start = 0;
-        while start < order.len() {
-            let longest = prepared[order[start]].len().max(1);
-            let fit = (self.opts.max_batch_tokens / longest).clamp(1, self.opts.batch_size);
-            let end = (start + fit).min(order.len());
-            let batch: Vec<Vec<u32>> = order[start..end].iter().map(|&i| prepared[i].clone()).collect();
+        for range in batches {
+            let batch: Vec<Vec<u32>> = order[range.clone()].iter().map(|&i| prepared[i].clone()).collect();
             let emb = self.embed_ids(&batch)?;
-            for (row, &i) in order[start..end].iter().enumerate() {
+            for (row, &i) in order[range].iter().enumerate() {
                 out[i * dim..(i + 1) * dim].copy_from_slice(&emb[row * dim..(row + 1) * dim]);
                 self.tokens += prepared[i].len() as u64;
             }
-            start = end;
         }
         if self.opts.normalize {
             l2_normalize_rows(&mut out, dim);

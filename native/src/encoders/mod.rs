@@ -1,6 +1,7 @@
 //! Dense encoders on candle (CPU now, CUDA behind the `cuda` feature): BERT sentence encoders and Qwen2-family
 //! LLM retrievers, loaded from a Hugging Face folder or a GGUF file.
 
+pub mod batching;
 pub mod bert;
 pub mod build;
 pub mod device;
