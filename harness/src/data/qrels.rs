@@ -1,35 +1,38 @@
 //! Graded relevance judgments (qrels): per query, the judged documents and their grades.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use rustc_hash::FxHashMap;
 
 /// The judgments of one query.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct QueryJudgments {
     grades: FxHashMap<Box<[u8]>, i32>,
-    /// Positive grades sorted descending: the ideal ranking's gains for nDCG.
-    ideal_gains: Vec<i32>,
+    /// Positive grades sorted descending (the ideal ranking's gains for nDCG), computed on first use.
+    ideal_gains: OnceLock<Vec<i32>>,
+}
+
+impl PartialEq for QueryJudgments {
+    fn eq(&self, other: &Self) -> bool {
+        self.grades == other.grades
+    }
 }
 
 impl QueryJudgments {
     /// Adds (or overwrites) the grade of `docid`. Returns the previous grade, if any.
     pub fn insert(&mut self, docid: &str, grade: i32) -> Option<i32> {
-        let previous = self.grades.insert(docid.as_bytes().into(), grade);
-        self.ideal_gains = self.grades.values().copied().filter(|&g| g > 0).collect();
-        self.ideal_gains.sort_unstable_by(|a, b| b.cmp(a));
-        previous
+        self.ideal_gains.take();
+        self.grades.insert(docid.as_bytes().into(), grade)
     }
 
     /// Builds the judgments from (docid, grade) pairs; a later pair overwrites an earlier one.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, i32)>) -> Self {
-        let mut grades: FxHashMap<Box<[u8]>, i32> = FxHashMap::default();
+        let mut j = QueryJudgments::default();
         for (docid, grade) in pairs {
-            grades.insert(docid.as_bytes().into(), grade);
+            j.insert(docid, grade);
         }
-        let mut ideal_gains: Vec<i32> = grades.values().copied().filter(|&g| g > 0).collect();
-        ideal_gains.sort_unstable_by(|a, b| b.cmp(a));
-        QueryJudgments { grades, ideal_gains }
+        j
     }
 
     /// The grade of `docid` (raw bytes), or `None` when it is unjudged.
@@ -40,12 +43,16 @@ impl QueryJudgments {
 
     /// Number of relevant documents (grade ≥ 1, trec_eval's default relevance level).
     pub fn num_relevant(&self) -> usize {
-        self.ideal_gains.len()
+        self.ideal_gains().len()
     }
 
     /// Positive grades sorted descending.
     pub fn ideal_gains(&self) -> &[i32] {
-        &self.ideal_gains
+        self.ideal_gains.get_or_init(|| {
+            let mut g: Vec<i32> = self.grades.values().copied().filter(|&g| g > 0).collect();
+            g.sort_unstable_by(|a, b| b.cmp(a));
+            g
+        })
     }
 
     /// Number of judged documents (any grade).

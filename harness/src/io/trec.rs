@@ -108,11 +108,20 @@ pub fn read_trec_run_from<R: BufRead>(mut lines: LineReader<R>, strictness: Stri
 /// Writes `run` in TREC format, each query sorted as trec_eval ranks it, with ranks 1.. and `tag`.
 pub fn write_trec_run(path: &Path, run: &Run, tag: &str) -> Result<()> {
     super::atomic::write_atomic(path, |w| {
-        let mut sorted = run.clone();
-        sorted.sort_trec();
-        for (qid, docs) in sorted.iter() {
-            for (i, d) in docs.iter().enumerate() {
-                writeln!(w, "{qid} Q0 {} {} {} {tag}", d.docid, i + 1, d.score)?;
+        let mut order: Vec<usize> = Vec::new();
+        for (qid, docs) in run.iter() {
+            order.clear();
+            order.extend(0..docs.len());
+            order.sort_by(|&a, &b| {
+                crate::metrics::trec_cmp(
+                    docs[a].score,
+                    docs[a].docid.as_bytes(),
+                    docs[b].score,
+                    docs[b].docid.as_bytes(),
+                )
+            });
+            for (rank, &i) in order.iter().enumerate() {
+                writeln!(w, "{qid} Q0 {} {} {} {tag}", docs[i].docid, rank + 1, docs[i].score)?;
             }
         }
         Ok(())
