@@ -13,6 +13,8 @@ fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => code,
+        // `drbench ... | head`: the reader went away; that is not an error.
+        Err(e) if is_broken_pipe(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("drbench: error: {}", one_line(&e));
             std::process::ExitCode::FAILURE
@@ -33,4 +35,8 @@ fn one_line(e: &anyhow::Error) -> String {
         }
     }
     msg
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }

@@ -32,13 +32,11 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
         DatasetsCommand::List => {
             writeln!(out, "{:<24} {:<9} {:<16} {:>9} {:>8}  local copy", "name", "files", "splits", "docs", "MB")?;
             for spec in store.registry.datasets() {
-                let local = [(Some(store.cache_folder(spec)), "cache"), (store.mirror_folder(spec), "mirror")]
-                    .into_iter()
-                    .find(|(f, _)| {
-                        f.as_ref()
-                            .is_some_and(|f| spec.is_pinned() && spec.files.iter().all(|x| f.join(&x.path).is_file()))
-                    })
-                    .map_or("-", |(_, w)| w);
+                let local = match store.local_copy(spec) {
+                    Some((_, Origin::Cache)) => "cache",
+                    Some(_) => "mirror",
+                    None => "-",
+                };
                 writeln!(
                     out,
                     "{:<24} {:<9} {:<16} {:>9} {:>8.1}  {local}",

@@ -135,18 +135,18 @@ impl Store {
         self.fetch(&spec)
     }
 
+    /// The first local folder (cache, then mirror folder) holding every registered file, not yet verified.
+    pub fn local_copy(&self, spec: &DatasetSpec) -> Option<(PathBuf, Origin)> {
+        [(Some(self.cache_folder(spec)), Origin::Cache), (self.mirror_folder(spec), Origin::MirrorDir)]
+            .into_iter()
+            .find_map(|(folder, origin)| folder.filter(|f| has_all(f, spec)).map(|f| (f, origin)))
+    }
+
     /// Finds a complete local copy (cache, then mirror folder) and verifies it.
     pub fn locate(&self, spec: &DatasetSpec) -> Result<Option<Resolved>> {
-        let candidates =
-            [(Some(self.cache_folder(spec)), Origin::Cache), (self.mirror_folder(spec), Origin::MirrorDir)];
-        for (folder, origin) in candidates {
-            let Some(folder) = folder else { continue };
-            if has_all(&folder, spec) {
-                verify_folder(&folder, &spec.files)?;
-                return Ok(Some(Resolved { folder, spec: Some(spec.clone()), origin }));
-            }
-        }
-        Ok(None)
+        let Some((folder, origin)) = self.local_copy(spec) else { return Ok(None) };
+        verify_folder(&folder, &spec.files)?;
+        Ok(Some(Resolved { folder, spec: Some(spec.clone()), origin }))
     }
 
     /// Returns a verified local folder for `spec`, downloading it when needed.
