@@ -36,6 +36,18 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
+/// The golden `inputs` as id → (kind, text).
+fn inputs_by_id(expected: &Value) -> std::collections::HashMap<String, (String, String)> {
+    expected["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (i["id"].as_str().unwrap().into(), (i["kind"].as_str().unwrap().into(), i["text"].as_str().unwrap().into()))
+        })
+        .collect()
+}
+
 fn role(kind: &str) -> Role {
     if kind == "query" { Role::Query } else { Role::Passage }
 }
@@ -53,14 +65,7 @@ fn qwen2_tiny_equals_transformers_alone_and_left_padded() {
     let golden = shared().join("golden/qwen2-tiny");
     let tokenizer_dir = shared().join("mirror/models/qwen2.5-coder-0.5b-instruct");
     let expected = json(&golden.join("expected.json"));
-    let texts: std::collections::HashMap<String, (String, String)> = expected["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (i["id"].as_str().unwrap().into(), (i["kind"].as_str().unwrap().into(), i["text"].as_str().unwrap().into()))
-        })
-        .collect();
+    let texts = inputs_by_id(&expected);
     for mode_name in ["promptreps", "eos"] {
         let model = load_hf(&golden, DType::F32, &Device::Cpu).unwrap();
         let opts =
@@ -130,14 +135,7 @@ fn qwen25_coder_05b_gguf_dequantized_and_quantized() {
     use drbench_native::encoders::weights::{GgufWeights, load_gguf};
     let expected = json(&shared().join("golden/qwen2.5-coder-0.5b/expected.json"));
     let tokenizer_dir = shared().join("mirror/models/qwen2.5-coder-0.5b-instruct");
-    let texts: std::collections::HashMap<String, (String, String)> = expected["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (i["id"].as_str().unwrap().into(), (i["kind"].as_str().unwrap().into(), i["text"].as_str().unwrap().into()))
-        })
-        .collect();
+    let texts = inputs_by_id(&expected);
     let path = qwen_gguf();
     for weights in [GgufWeights::Dequantized, GgufWeights::Quantized] {
         for mode_name in ["promptreps", "eos"] {

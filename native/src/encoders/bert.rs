@@ -10,7 +10,7 @@ use candle_transformers::models::bert::{BertModel, Config};
 use drbench_harness::encoder::{EncodeError, Encoder, Role, l2_normalize_rows};
 use tokenizers::Tokenizer;
 
-use super::batching::length_sorted_batches;
+use super::batching::encode_in_batches;
 use super::error::{ModelError, Result};
 
 /// How token states become one vector.
@@ -138,17 +138,10 @@ impl BertEncoder {
     fn encode_inner(&mut self, texts: &[&str]) -> Result<Vec<f32>> {
         let prepared: Vec<Vec<u32>> = texts.iter().map(|t| self.token_ids(t)).collect::<Result<_>>()?;
         let dim = self.dim;
-        let lens: Vec<usize> = prepared.iter().map(Vec::len).collect();
-        let (order, batches) = length_sorted_batches(&lens, self.max_batch_tokens, usize::MAX);
-        let mut out = vec![0f32; texts.len() * dim];
-        for range in batches {
-            let batch: Vec<&Vec<u32>> = order[range.clone()].iter().map(|&i| &prepared[i]).collect();
-            let emb = self.forward(&batch)?.flatten_all()?.to_vec1::<f32>()?;
-            for (row, &i) in order[range].iter().enumerate() {
-                out[i * dim..(i + 1) * dim].copy_from_slice(&emb[row * dim..(row + 1) * dim]);
-                self.tokens += prepared[i].len() as u64;
-            }
-        }
+        let (mut out, tokens) = encode_in_batches(&prepared, dim, self.max_batch_tokens, usize::MAX, |batch| {
+            Ok::<_, ModelError>(self.forward(batch)?.flatten_all()?.to_vec1::<f32>()?)
+        })?;
+        self.tokens += tokens;
         if self.normalize {
             l2_normalize_rows(&mut out, dim);
         }

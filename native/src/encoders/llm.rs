@@ -6,7 +6,7 @@ use std::path::Path;
 use drbench_harness::encoder::{EncodeError, Encoder, Role, l2_normalize_rows};
 use tokenizers::Tokenizer;
 
-use super::batching::length_sorted_batches;
+use super::batching::encode_in_batches;
 use super::error::{ModelError, Result};
 use super::prompt::{ChatTemplate, PromptMode, build_prompt};
 use super::qwen2::Qwen2;
@@ -88,7 +88,7 @@ impl LlmEncoder {
     }
 
     /// Raw (un-normalised) embeddings of already tokenized inputs, as one left-padded batch.
-    pub fn embed_ids(&self, batch: &[Vec<u32>]) -> Result<Vec<f32>> {
+    pub fn embed_ids<S: AsRef<[u32]>>(&self, batch: &[S]) -> Result<Vec<f32>> {
         let h = self.model.last_hidden(batch, self.pad_id)?;
         Ok(h.flatten_all()?.to_vec1::<f32>()?)
     }
@@ -97,17 +97,9 @@ impl LlmEncoder {
         let dim = self.model.cfg.hidden_size;
         let prepared: Vec<Vec<u32>> =
             texts.iter().map(|t| self.prepare(t, role).map(|p| p.ids)).collect::<Result<_>>()?;
-        let lens: Vec<usize> = prepared.iter().map(Vec::len).collect();
-        let (order, batches) = length_sorted_batches(&lens, self.opts.max_batch_tokens, self.opts.batch_size);
-        let mut out = vec![0f32; texts.len() * dim];
-        for range in batches {
-            let batch: Vec<Vec<u32>> = order[range.clone()].iter().map(|&i| prepared[i].clone()).collect();
-            let emb = self.embed_ids(&batch)?;
-            for (row, &i) in order[range].iter().enumerate() {
-                out[i * dim..(i + 1) * dim].copy_from_slice(&emb[row * dim..(row + 1) * dim]);
-                self.tokens += prepared[i].len() as u64;
-            }
-        }
+        let (mut out, tokens) =
+            encode_in_batches(&prepared, dim, self.opts.max_batch_tokens, self.opts.batch_size, |b| self.embed_ids(b))?;
+        self.tokens += tokens;
         if self.opts.normalize {
             l2_normalize_rows(&mut out, dim);
         }

@@ -136,13 +136,14 @@ impl Qwen2 {
     /// Final-norm hidden states at the last position of each row, `(batch, hidden)` in f32.
     ///
     /// `ids` is `(batch, seq)` left-padded; `mask` is 1 on tokens and 0 on pads (same shape).
-    pub fn last_hidden(&self, ids: &[Vec<u32>], pad_id: u32) -> Result<Tensor> {
+    pub fn last_hidden<S: AsRef<[u32]>>(&self, ids: &[S], pad_id: u32) -> Result<Tensor> {
         let b = ids.len();
-        let t = ids.iter().map(Vec::len).max().unwrap_or(0);
+        let t = ids.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
         let mut flat_ids = Vec::with_capacity(b * t);
         let mut mask = Vec::with_capacity(b * t);
         let mut positions = Vec::with_capacity(b * t);
         for row in ids {
+            let row = row.as_ref();
             let pad = t - row.len();
             flat_ids.extend(std::iter::repeat_n(pad_id, pad).chain(row.iter().copied()));
             mask.extend(std::iter::repeat_n(0u8, pad).chain(std::iter::repeat_n(1u8, row.len())));
