@@ -9,7 +9,15 @@ use drbench_harness::bm25::{AnalyzerConfig, Bm25Index, Bm25Params, Bm25Searcher,
 use drbench_harness::io::BeirFolder;
 use rayon::prelude::*;
 
-fn median(mut v: Vec<f64>) -> f64 {
+/// Median wall time of `repeats` calls of `f`, in seconds.
+fn median_secs(repeats: usize, mut f: impl FnMut()) -> f64 {
+    let mut v: Vec<f64> = (0..repeats.max(1))
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
@@ -27,46 +35,23 @@ fn main() {
     let build =
         || Bm25Index::build(&corpus, FieldMode::Flat, AnalyzerConfig::default(), Bm25Params::default(), &|_| {});
     let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    let index_1t = median(
-        (0..repeats)
-            .map(|_| {
-                let t = Instant::now();
-                one.install(build);
-                t.elapsed().as_secs_f64()
-            })
-            .collect(),
-    );
-    let index_nt = median(
-        (0..repeats)
-            .map(|_| {
-                let t = Instant::now();
-                build();
-                t.elapsed().as_secs_f64()
-            })
-            .collect(),
-    );
+    let index_1t = median_secs(repeats, || {
+        one.install(build);
+    });
+    let index_nt = median_secs(repeats, || {
+        build();
+    });
     let index = build();
-    let search_1t = median(
-        (0..repeats)
-            .map(|_| {
-                let mut s = Bm25Searcher::new(&index);
-                let t = Instant::now();
-                for q in &texts {
-                    std::hint::black_box(s.search(q, k));
-                }
-                t.elapsed().as_secs_f64()
-            })
-            .collect(),
-    );
-    let search_nt = median(
-        (0..repeats)
-            .map(|_| {
-                let t = Instant::now();
-                texts.par_iter().map_init(|| Bm25Searcher::new(&index), |s, q| s.search(q, k).len()).sum::<usize>();
-                t.elapsed().as_secs_f64()
-            })
-            .collect(),
-    );
+    let search_1t = median_secs(repeats, || {
+        // A fresh searcher per repeat, so its query-term cache starts cold each time.
+        let mut s = Bm25Searcher::new(&index);
+        for q in &texts {
+            std::hint::black_box(s.search(q, k));
+        }
+    });
+    let search_nt = median_secs(repeats, || {
+        texts.par_iter().map_init(|| Bm25Searcher::new(&index), |s, q| s.search(q, k).len()).sum::<usize>();
+    });
     let n = texts.len() as f64;
     println!(
         "{{\"docs\": {}, \"queries\": {}, \"k\": {k}, \"threads\": {}, \"index_s_1t\": {index_1t:.4}, \"index_s_nt\": {index_nt:.4}, \"qps_1t\": {:.0}, \"qps_nt\": {:.0}}}",

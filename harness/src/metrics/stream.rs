@@ -123,7 +123,6 @@ struct Scan<'a> {
     started: bool,
     first_group: bool,
     owns_first_group: bool,
-    seen: FxHashSet<Vec<u8>>,
 }
 
 impl Scan<'_> {
@@ -168,10 +167,7 @@ impl Scan<'_> {
             }
             return Ok(());
         }
-        if !self.seen.insert(self.qid.clone()) {
-            // The same query in two separate blocks: the streaming view cannot score it.
-            return Err(Bail::Malformed);
-        }
+        // A query split over separate blocks is caught once, in `merge`, over every range's query order.
         self.part.middle_qids.push(self.qid.clone());
         let qid = std::str::from_utf8(&self.qid).expect("checked at group start");
         match self.qrels.get(qid) {
@@ -214,7 +210,6 @@ fn scan_range(
         started: false,
         first_group: true,
         owns_first_group,
-        seen: FxHashSet::default(),
     };
     let mut carry: Vec<u8> = Vec::new();
     loop {
