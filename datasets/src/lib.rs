@@ -86,6 +86,12 @@ pub struct DatasetSpec {
     pub counts: BTreeMap<String, u64>,
     /// Published scores (name -> value).
     pub reference: BTreeMap<String, f64>,
+    /// The task's name in MTEB result files (empty: none).
+    #[serde(default)]
+    pub mteb_task: String,
+    /// Drop a hit whose id equals the query id (ArguAna, Quora), as Pyserini's `--remove-query` and BEIR do.
+    #[serde(default)]
+    pub remove_query_self: bool,
     /// Files with checksums.
     #[serde(default)]
     pub files: Vec<FileSpec>,
@@ -95,6 +101,11 @@ impl DatasetSpec {
     /// The file spec for `path`, if registered.
     pub fn file(&self, path: &str) -> Option<&FileSpec> {
         self.files.iter().find(|f| f.path == path)
+    }
+
+    /// The dataset registered under MTEB task name `task` (case-insensitive).
+    pub fn by_mteb_task<'r>(registry: &'r Registry, task: &str) -> Option<&'r DatasetSpec> {
+        registry.datasets().iter().find(|d| !d.mteb_task.is_empty() && d.mteb_task.eq_ignore_ascii_case(task))
     }
 
     /// Whether the registry pins files for this dataset.
