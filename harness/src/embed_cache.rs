@@ -1,6 +1,7 @@
 //! Encoding a corpus through an on-disk cache of embedding shards. Each shard (a fixed range of documents in
 //! corpus order) is one file written atomically, holding a hash of every input text: a killed run resumes at the
 //! first missing shard, a re-run re-encodes nothing, and a changed text or model never reuses a stale vector.
+//! Shard files are named by position and content, so several corpora share one model's folder.
 //! Shards can be split across processes (`i/n`) that share the cache folder.
 
 use std::io::Write;
@@ -77,8 +78,11 @@ impl EmbeddingCache {
         &self.dir
     }
 
-    fn shard_path(&self, s: usize) -> PathBuf {
-        self.dir.join(format!("shard-{s:06}.bin"))
+    /// Shard `s` of a text list is named by its position and a hash of its texts' hashes, so different corpora
+    /// (or subsets) encoded with one model share the folder without overwriting each other's shards.
+    fn shard_path(&self, s: usize, hashes: &[u64]) -> PathBuf {
+        let key = hashes.iter().fold(0xcbf29ce484222325u64, |h, x| (h ^ x).wrapping_mul(0x100000001b3));
+        self.dir.join(format!("shard-{s:06}-{key:016x}.bin"))
     }
 
     /// Embeddings of `texts` (row-major, `texts.len() × dim`), reading valid shards and encoding the others owned
@@ -123,7 +127,7 @@ impl EmbeddingCache {
 
     /// Fills `rows` from shard `s` when it exists and matches `hashes` and `dim`.
     fn read_shard(&self, s: usize, hashes: &[u64], dim: usize, rows: &mut [f32]) -> bool {
-        let Ok(bytes) = std::fs::read(self.shard_path(s)) else { return false };
+        let Ok(bytes) = std::fs::read(self.shard_path(s, hashes)) else { return false };
         let n = hashes.len();
         let expected = 8 + 8 + 8 + n * 8 + n * dim * 4 + 4;
         if bytes.len() != expected || &bytes[..8] != MAGIC {
@@ -156,7 +160,7 @@ impl EmbeddingCache {
         emb.iter().for_each(|x| buf.extend_from_slice(&x.to_le_bytes()));
         let crc = crc32fast::hash(&buf);
         buf.extend_from_slice(&crc.to_le_bytes());
-        write_atomic(&self.shard_path(s), |w| w.write_all(&buf))
+        write_atomic(&self.shard_path(s, hashes), |w| w.write_all(&buf))
     }
 }
 
@@ -217,8 +221,21 @@ mod tests {
         changed[5] = "something else";
         let (_, r) = cache.encode(&mut enc, &changed, Role::Passage, ShardSelection::ALL, &mut |_| {}).unwrap();
         assert_eq!((r.shards_reused, r.shards_encoded, enc.calls), (2, 1, 14));
+        // Another text list (another corpus) shares the folder without evicting this one's shards.
+        let other: Vec<&str> = vec!["another corpus", "entirely"];
+        let (_, r) = cache.encode(&mut enc, &other, Role::Passage, ShardSelection::ALL, &mut |_| {}).unwrap();
+        assert_eq!((r.shards_encoded, enc.calls), (1, 16));
+        let (_, r) = cache.encode(&mut enc, &changed, Role::Passage, ShardSelection::ALL, &mut |_| {}).unwrap();
+        assert_eq!((r.shards_reused, enc.calls), (3, 16));
         // A corrupt shard is re-encoded, not trusted.
-        let shard0 = cache.dir().join("shard-000000.bin");
+        let shard0 = std::fs::read_dir(cache.dir())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                name.starts_with("shard-000000-") && std::fs::read(p).unwrap().len() > 100
+            })
+            .unwrap();
         let mut bytes = std::fs::read(&shard0).unwrap();
         bytes[40] ^= 1;
         std::fs::write(&shard0, bytes).unwrap();

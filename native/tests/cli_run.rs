@@ -129,13 +129,13 @@ fn a_killed_run_resumes_to_identical_results() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(std::fs::read_to_string(out.join("run.trec")).unwrap(), reference, "resumed run differs");
     let results: Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
-    let reused = results["cache"]["shards_reused"].as_u64().unwrap() as usize;
+    let reused = results["drbench"]["cache"]["shards_reused"].as_u64().unwrap() as usize;
     assert!(reused + 1 >= before.min(8), "reused {reused} shards, {before} were on disk");
     // A third run encodes nothing.
     let (code, _, err) = drbench(cache.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(code, 0, "{err}");
     let results: Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
-    assert_eq!(results["cache"]["shards_encoded"], 0);
+    assert_eq!(results["drbench"]["cache"]["shards_encoded"], 0);
 }
 
 #[test]

@@ -3,10 +3,12 @@
 mod collection;
 mod qrels;
 mod run;
+mod subset;
 
 pub use collection::{Collection, Record};
 pub use qrels::{Qrels, QueryJudgments};
 pub use run::{Run, ScoredDoc};
+pub use subset::{SubsetSpec, cut_subset};
 
 /// A corpus: documents with id, title and text.
 pub type Corpus = Collection;

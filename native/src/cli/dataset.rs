@@ -1,7 +1,7 @@
 //! Loading a retrieval task (corpus, the split's judged queries, qrels) from a dataset name or BEIR folder.
 
 use anyhow::{Context, bail};
-use drbench_harness::data::{Collection, Qrels};
+use drbench_harness::data::{Collection, Qrels, SubsetSpec, cut_subset};
 use drbench_harness::io::BeirFolder;
 use drbench_native::store::Store;
 
@@ -17,6 +17,18 @@ pub struct Task {
     pub queries: Collection,
     /// Qrels of the split.
     pub qrels: Qrels,
+    /// The MTEB task name (empty when the dataset has none).
+    pub mteb_task: String,
+    /// Whether hits equal to the query id are dropped (ArguAna, Quora).
+    pub remove_query_self: bool,
+}
+
+impl Task {
+    /// The fixed subset `spec` describes (see `cut_subset`); the name records it.
+    pub fn subset(self, spec: SubsetSpec) -> Task {
+        let (corpus, queries, qrels) = cut_subset(&self.corpus, &self.queries, &self.qrels, spec);
+        Task { corpus, queries, qrels, ..self }
+    }
 }
 
 /// Resolves `dataset` (registry name or BEIR folder) and loads the split (default: the dataset's default).
@@ -43,5 +55,7 @@ pub fn load_task(dataset: &str, split: Option<&str>) -> anyhow::Result<Task> {
             qrels.len() - queries.len()
         );
     }
-    Ok(Task { name: resolved.name(), split, corpus, queries, qrels })
+    let (mteb_task, remove_query_self) =
+        resolved.spec.as_ref().map_or((String::new(), false), |s| (s.mteb_task.clone(), s.remove_query_self));
+    Ok(Task { name: resolved.name(), split, corpus, queries, qrels, mteb_task, remove_query_self })
 }

@@ -1,6 +1,8 @@
 //! Command-line definitions (clap) and dispatch to one module per subcommand.
 
+mod bench;
 mod bm25;
+mod cell;
 mod compare;
 mod dataset;
 mod datasets;
@@ -10,6 +12,7 @@ mod inputs;
 mod merge;
 mod model_args;
 mod progress;
+mod report;
 mod run;
 mod threads;
 
@@ -44,6 +47,12 @@ enum Command {
     Embed(embed::EmbedArgs),
     /// Combine per-shard runs of `drbench run --shard i/n` into one.
     Merge(merge::MergeArgs),
+    /// The main job: every (model, task) cell of an experiment preset (default: BM25, MiniLM and
+    /// Qwen2.5-Coder-0.5B on SciFact and NFCorpus), resumable, then the results table.
+    Bench(bench::BenchArgs),
+    /// Tables in the study's layout from result folders (drbench's and MTEB's), with significance marks,
+    /// as Markdown, LaTeX or CSV, plus an SVG chart.
+    Report(report::ReportArgs),
     /// List, fetch and verify registered datasets.
     #[command(subcommand)]
     Datasets(datasets::DatasetsCommand),
@@ -58,6 +67,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(a) => run::run(a),
         Command::Embed(a) => embed::run(a),
         Command::Merge(a) => merge::run(a),
+        Command::Bench(a) => bench::run(a),
+        Command::Report(a) => report::run(a),
         Command::Datasets(c) => datasets::run(c),
     }
 }

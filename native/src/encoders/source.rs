@@ -64,9 +64,16 @@ impl ModelFiles {
     }
 }
 
-/// Resolves `spec`: a folder or `.gguf` path, `mirror:NAME` (or a bare NAME present in the mirror), or
-/// `hf:ORG/NAME@REVISION`.
+/// Resolves `spec`: a folder or `.gguf` path, `cache:PATH` (under the drbench cache, e.g. the GGUF that
+/// `../shared/tools` fetches), `mirror:NAME` (or a bare NAME present in the mirror), or `hf:ORG/NAME@REVISION`.
 pub fn resolve_model(spec: &str, store: &Store) -> Result<ModelFiles> {
+    if let Some(rel) = spec.strip_prefix("cache:") {
+        let path = store.cache.join(rel);
+        if !path.exists() {
+            return Err(ModelError::file(&path, format!("{spec}: not in the cache")));
+        }
+        return resolve_model(&path.to_string_lossy(), store);
+    }
     let p = Path::new(spec);
     if p.is_dir() {
         return Ok(ModelFiles::Folder(p.to_path_buf()));
