@@ -20,7 +20,7 @@ use drbench_native::experiment::preset::{ModelEntry, ModelKind, Preset, parse_en
 use drbench_native::store::{Store, default_cache_dir};
 use serde_json::{Value, json};
 
-use super::cell::{bm25_search, dense_search, score, write_cell};
+use super::cell::{CellFiles, bm25_search, dense_search, score, write_cell};
 use super::dataset::{Task, load_task};
 
 /// The presets shipped in `experiments/`, usable by name from anywhere.
@@ -111,17 +111,23 @@ fn encoder_spec(m: &ModelEntry, device: DeviceKind, store: &Store) -> anyhow::Re
     })
 }
 
-/// Runs one cell and writes its folder.
+/// One cell to compute: which model, where its files go, and the settings recorded with them.
+struct CellJob<'a> {
+    preset: &'a Preset,
+    model: &'a ModelEntry,
+    dir: PathBuf,
+    settings: Value,
+}
+
+/// Runs one cell and writes its folder; the encoder is built on first use and kept for the model's next cells.
 fn run_cell(
-    preset: &Preset,
-    m: &ModelEntry,
+    job: CellJob<'_>,
     task: Task,
     encoder: &mut Option<Box<dyn Encoder>>,
     a: &BenchArgs,
     store: &Store,
-    dir: &Path,
-    settings: Value,
 ) -> anyhow::Result<f64> {
+    let CellJob { preset, model: m, dir, settings } = job;
     let k = preset.k.unwrap_or(1000);
     let measures = preset.measures();
     let remove_self = task.remove_query_self;
@@ -155,7 +161,16 @@ fn run_cell(
         json!({ "docs": task.corpus.len(), "queries": task.queries.len(), "queries_scored": eval.num_queries() });
     extra["conventions"] = json!("trec_eval -c (judged queries without hits count 0)");
     let secs = t0.elapsed().as_secs_f64();
-    write_cell(dir, &cell, &run, &tag, &task.mteb_task, measures[0], secs, extra)?;
+    let files = CellFiles {
+        cell: &cell,
+        run: &run,
+        tag: &tag,
+        mteb_task: &task.mteb_task,
+        main: measures[0],
+        evaluation_time: secs,
+        extra,
+    };
+    write_cell(&dir, files)?;
     Ok(eval.mean[0])
 }
 
@@ -206,7 +221,8 @@ pub fn run(a: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
             None => t,
         });
         let outcome = result.and_then(|task| {
-            run_cell(&preset, m, task, encoders.entry(m.name.clone()).or_default(), &a, &store, &dir, settings)
+            let job = CellJob { preset: &preset, model: m, dir: dir.clone(), settings };
+            run_cell(job, task, encoders.entry(m.name.clone()).or_default(), &a, &store)
         });
         match outcome {
             Ok(main) => {

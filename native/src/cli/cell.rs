@@ -131,25 +131,34 @@ pub fn score(run: &Run, task: &Task, measures: Vec<Measure>, remove_query_self: 
     Ok(evaluate_run(run, &task.qrels, &EvalOptions { measures, complete: true, remove_query_self })?)
 }
 
-/// Writes a finished cell into `dir`: run.trec, per_query.json, then results.json (MTEB-style, `main` as
-/// `main_score`, `extra` under `drbench`). Every file is written atomically.
-pub fn write_cell(
-    dir: &Path,
-    cell: &CellResult,
-    run: &Run,
-    tag: &str,
-    mteb_task: &str,
-    main: Measure,
-    evaluation_time: f64,
-    extra: Value,
-) -> anyhow::Result<()> {
+/// A finished cell, ready to be written.
+pub struct CellFiles<'a> {
+    /// Means and per-query values.
+    pub cell: &'a CellResult,
+    /// The run.
+    pub run: &'a Run,
+    /// Run tag in run.trec.
+    pub tag: &'a str,
+    /// MTEB task name (empty: the task's own name).
+    pub mteb_task: &'a str,
+    /// The main score (MTEB `main_score`).
+    pub main: Measure,
+    /// Seconds the cell took.
+    pub evaluation_time: f64,
+    /// Settings, timings, counts: stored under `drbench` in results.json.
+    pub extra: Value,
+}
+
+/// Writes a finished cell into `dir`: run.trec, per_query.json, then results.json (MTEB-style). Every file is
+/// written atomically, results.json last.
+pub fn write_cell(dir: &Path, f: CellFiles<'_>) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    write_trec_run(&dir.join("run.trec"), run, tag)?;
+    write_trec_run(&dir.join("run.trec"), f.run, f.tag)?;
     drbench_native::store::write_text_atomic(
         &dir.join("per_query.json"),
-        &serde_json::to_string(&cell.per_query_json())?,
+        &serde_json::to_string(&f.cell.per_query_json())?,
     )?;
-    let results = cell.to_mteb_json(mteb_task, main, evaluation_time, extra);
+    let results = f.cell.to_mteb_json(f.mteb_task, f.main, f.evaluation_time, f.extra);
     drbench_native::store::write_text_atomic(&dir.join("results.json"), &serde_json::to_string_pretty(&results)?)?;
     Ok(())
 }

@@ -13,7 +13,7 @@ use drbench_native::encoders::build::build_encoder;
 use drbench_native::store::default_cache_dir;
 use serde_json::json;
 
-use super::cell::{dense_search, score, write_cell};
+use super::cell::{CellFiles, dense_search, score, write_cell};
 use super::dataset::load_task;
 use super::model_args::ModelArgs;
 
@@ -103,7 +103,16 @@ pub fn run(a: RunArgs) -> anyhow::Result<std::process::ExitCode> {
     extra["counts"] =
         json!({ "docs": task.corpus.len(), "queries": task.queries.len(), "queries_scored": eval.num_queries() });
     let total_s = load_s + found.encode_corpus_s + found.encode_queries_s + found.search_s;
-    write_cell(&a.out, &cell, &found.run, &tag, &task.mteb_task, RUN_MEASURES[0], total_s, extra)?;
+    let files = CellFiles {
+        cell: &cell,
+        run: &found.run,
+        tag: &tag,
+        mteb_task: &task.mteb_task,
+        main: RUN_MEASURES[0],
+        evaluation_time: total_s,
+        extra,
+    };
+    write_cell(&a.out, files)?;
     eprintln!(
         "encoded {} docs in {:.1}s ({} shards encoded, {} reused), {} queries in {:.1}s; search {:.2}s",
         task.corpus.len(),
