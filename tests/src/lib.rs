@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use drbench_harness::data::{Collection, Qrels};
+use drbench_harness::data::{Collection, Qrels, SubsetSpec, cut_subset};
 use drbench_harness::io::BeirFolder;
 use drbench_harness::metrics::Evaluation;
+use drbench_native::encoders::device::DeviceKind;
 use drbench_native::store::{Mirror, Store};
 use serde::Serialize;
 
@@ -31,6 +32,77 @@ pub struct LoadedTask {
     pub queries: Collection,
     /// Qrels.
     pub qrels: Qrels,
+}
+
+impl LoadedTask {
+    /// The fixed subset `spec` describes.
+    pub fn subset(self, spec: SubsetSpec) -> LoadedTask {
+        let (corpus, queries, qrels) = cut_subset(&self.corpus, &self.queries, &self.qrels, spec);
+        LoadedTask { corpus, queries, qrels, ..self }
+    }
+}
+
+/// The Qwen2.5-Coder-0.5B-Instruct GGUF (`$DRBENCH_QWEN_GGUF`, else where
+/// ../shared/tools/fetch-qwen2.5-coder-0.5b-gguf.sh puts it; `scripts/test` fetches it first).
+pub fn qwen_gguf() -> PathBuf {
+    let path = std::env::var_os("DRBENCH_QWEN_GGUF").map(PathBuf::from).unwrap_or_else(|| {
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache"));
+        cache.join("drbench/models/qwen2.5-coder-0.5b-instruct-gguf/model.gguf")
+    });
+    assert!(path.is_file(), "{} is missing: run ../shared/tools/fetch-qwen2.5-coder-0.5b-gguf.sh", path.display());
+    path
+}
+
+/// The backends compiled in: candle CPU (the reference) always; CUDA with the `cuda` feature when a GPU answers.
+pub fn backends() -> Vec<DeviceKind> {
+    let mut out = vec![DeviceKind::Cpu];
+    if cfg!(feature = "cuda") && drbench_native::encoders::device::cuda_available() {
+        out.push(DeviceKind::Cuda);
+    }
+    out
+}
+
+/// Compares `result` with the JSON body of the insta snapshot at `snap`: every mean within `tolerance`. On
+/// failure the message lists each mean that moved and every query whose value moved by more than `tolerance`.
+pub fn compare_with_snapshot(snap: &Path, result: &GoldenResult, tolerance: f64) -> Result<(), String> {
+    let text = std::fs::read_to_string(snap).map_err(|e| format!("{}: {e}", snap.display()))?;
+    let body = text.splitn(3, "---").nth(2).ok_or_else(|| format!("{}: no snapshot body", snap.display()))?;
+    let expected: serde_json::Value =
+        serde_json::from_str(body.trim()).map_err(|e| format!("{}: {e}", snap.display()))?;
+    let num = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse::<f64>().ok());
+    let mut moved = Vec::new();
+    for (m, v) in &result.mean {
+        let want = num(&expected["mean"][m]).ok_or_else(|| format!("{}: no mean {m}", snap.display()))?;
+        let got: f64 = v.parse().expect("our own number");
+        if (got - want).abs() > tolerance {
+            moved.push(format!("mean {m}: {got:.4} vs snapshot {want:.4}"));
+        }
+    }
+    let mut queries = Vec::new();
+    for (q, v) in &result.per_query {
+        let got: f64 = v.parse().expect("our own number");
+        match num(&expected["per_query"][q]) {
+            Some(want) if (got - want).abs() <= tolerance => {}
+            Some(want) => queries.push(format!("query {q}: {got:.4} vs {want:.4}")),
+            None => queries.push(format!("query {q}: not in the snapshot")),
+        }
+    }
+    if moved.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} differs beyond {tolerance}:
+  {}
+  queries that moved: {}",
+        snap.display(),
+        moved.join(
+            "
+  "
+        ),
+        queries.join("; ")
+    ))
 }
 
 /// Loads `name`'s `split` from `../shared/mirror` (verified), with a throwaway cache.

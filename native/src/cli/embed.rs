@@ -68,7 +68,16 @@ pub fn run(a: EmbedArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     let mut encoder = build_encoder(&a.model.spec()?)?;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let t = std::time::Instant::now();
     let emb = encoder.encode(&refs, role).map_err(|e| anyhow::anyhow!("encoding failed: {e}"))?;
+    let secs = t.elapsed().as_secs_f64();
+    let tokens = encoder.tokens_processed();
+    eprintln!(
+        "encoded {} texts ({tokens} tokens, padding excluded) in {secs:.3}s: {:.2} texts/s, {:.1} tokens/s",
+        texts.len(),
+        texts.len() as f64 / secs,
+        tokens as f64 / secs
+    );
     let dim = encoder.dim();
     drbench_harness::io::atomic::write_atomic(&a.out, |w| {
         for (i, id) in ids.iter().enumerate() {

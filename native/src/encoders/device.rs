@@ -61,3 +61,8 @@ pub fn device(kind: DeviceKind) -> Result<Device> {
         }
     }
 }
+
+/// Whether a CUDA device can be opened (false without the `cuda` feature).
+pub fn cuda_available() -> bool {
+    cfg!(feature = "cuda") && Device::new_cuda(0).is_ok()
+}
