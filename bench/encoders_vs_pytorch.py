@@ -52,6 +52,14 @@ def cos_rows(a, b):
     return (a * b).sum(1)
 
 
+class Rows(list):
+    """Rows that are printed as JSON as soon as they are measured."""
+
+    def append(self, row):
+        print(json.dumps(row), flush=True)
+        super().append(row)
+
+
 def minilm(a, records, rows):
     import torch
     from sentence_transformers import SentenceTransformer
@@ -77,7 +85,16 @@ def minilm(a, records, rows):
     with tempfile.TemporaryDirectory() as tmp:
         onnx_path = os.path.join(tmp, "minilm.onnx")
         dummy = tok(["hello world"] * 2, return_tensors="pt", padding=True)
-        torch.onnx.export(hf, (dummy["input_ids"], dummy["attention_mask"], dummy["token_type_ids"]), onnx_path,
+        class Wrapped(torch.nn.Module):
+            def __init__(self, m):
+                super().__init__()
+                self.m = m
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                return self.m(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+        torch.onnx.export(Wrapped(hf), (dummy["input_ids"], dummy["attention_mask"], dummy["token_type_ids"]), onnx_path,
                           input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last"],
                           dynamic_axes={k: {0: "b", 1: "s"} for k in ["input_ids", "attention_mask", "token_type_ids", "last"]},
                           opset_version=17, dynamo=False)
@@ -186,13 +203,11 @@ def main():
     import torch
     torch.set_num_threads(a.threads)
     os.environ["OMP_NUM_THREADS"] = str(a.threads)
-    rows = []
+    rows = Rows()
     if a.only in (None, "minilm"):
         minilm(a, texts_of(a.mirror, a.minilm_docs), rows)
     if a.only in (None, "qwen"):
         qwen(a, texts_of(a.mirror, a.qwen_docs), rows)
-    for r in rows:
-        print(json.dumps(r), flush=True)
     print("\n| model | tool | docs/s | real tokens/s | min cosine vs PyTorch f32 |\n|---|---|---:|---:|---:|")
     for r in rows:
         c = r.get("min_cosine_vs_st", r.get("min_cosine_vs_torch_f32", ""))

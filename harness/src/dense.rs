@@ -13,8 +13,8 @@ pub struct DenseHit {
     pub score: f32,
 }
 
-const QUERY_BLOCK: usize = 256;
-const DOC_BLOCK: usize = 8192;
+const QUERY_BLOCK: usize = 512;
+const DOC_BLOCK: usize = 16384;
 
 /// Maps a float to a u32 whose unsigned order is the float's order (`-0.0` counts as `0.0`).
 #[inline]
