@@ -93,6 +93,34 @@ fn qwen2_tiny_equals_transformers_alone_and_left_padded() {
     }
 }
 
+/// bf16 keeps the attention mask in f32: f32::MIN rounds to -inf in bf16, which turned rows of pads into NaN and
+/// poisoned every row of a left-padded batch (regression). Each embedding stays close to transformers' f32 one.
+#[test]
+fn qwen2_tiny_bf16_left_padded_batch_stays_finite_and_close() {
+    let golden = shared().join("golden/qwen2-tiny");
+    let tokenizer_dir = shared().join("mirror/models/qwen2.5-coder-0.5b-instruct");
+    let expected = json(&golden.join("expected.json"));
+    let texts = inputs_by_id(&expected);
+    let model = load_hf(&golden, DType::BF16, &Device::Cpu).unwrap();
+    let opts = LlmOptions { mode: PromptMode::Eos, max_text_tokens: 4096, normalize: false, ..LlmOptions::default() };
+    let enc = LlmEncoder::new(model, &tokenizer_dir, opts, "qwen2-tiny-bf16".into()).unwrap();
+    let cases: Vec<&Value> = expected["cases"].as_array().unwrap().iter().filter(|c| c["mode"] == "eos").collect();
+    let batch: Vec<Vec<u32>> = cases
+        .iter()
+        .map(|c| {
+            let (kind, text) = &texts[c["input_id"].as_str().unwrap()];
+            enc.prepare(text, role(kind)).unwrap().ids
+        })
+        .collect();
+    assert!(batch.iter().map(Vec::len).min() < batch.iter().map(Vec::len).max(), "the batch needs padding");
+    let together = enc.embed_ids(&batch).unwrap();
+    assert!(together.iter().all(|x| x.is_finite()), "bf16 batch produced non-finite values");
+    for (i, c) in cases.iter().enumerate() {
+        let cos = cosine(&together[i * 32..(i + 1) * 32], &floats(&c["embedding"]));
+        assert!(cos >= 0.99, "{}: bf16 cosine {cos} to transformers f32", c["input_id"]);
+    }
+}
+
 #[test]
 fn minilm_equals_sentence_transformers() {
     let dir = shared().join("mirror/models/all-MiniLM-L6-v2");
@@ -139,7 +167,7 @@ fn qwen25_coder_05b_gguf_dequantized_and_quantized() {
     let path = qwen_gguf();
     for weights in [GgufWeights::Dequantized, GgufWeights::Quantized] {
         for mode_name in ["promptreps", "eos"] {
-            let model = load_gguf(&path, weights, &Device::Cpu).unwrap();
+            let model = load_gguf(&path, weights, DType::F32, &Device::Cpu).unwrap();
             let opts =
                 LlmOptions { mode: mode(mode_name), max_text_tokens: 4096, normalize: true, ..LlmOptions::default() };
             let mut enc = LlmEncoder::new(model, &tokenizer_dir, opts, "qwen0.5b".into()).unwrap();

@@ -73,7 +73,7 @@ pub fn build_encoder(spec: &EncoderSpec) -> Result<Box<dyn Encoder>> {
     let llm = |mode: PromptMode| -> Result<Box<dyn Encoder>> {
         let model = match &spec.files {
             ModelFiles::Folder(d) => load_hf(d, spec.precision.dtype(), &dev)?,
-            ModelFiles::Gguf(f) => load_gguf(f, spec.gguf, &dev)?,
+            ModelFiles::Gguf(f) => load_gguf(f, spec.gguf, spec.precision.dtype(), &dev)?,
         };
         let opts = LlmOptions {
             mode,
@@ -93,6 +93,13 @@ pub fn build_encoder(spec: &EncoderSpec) -> Result<Box<dyn Encoder>> {
                 return Err(ModelError::Unsupported(format!(
                     "{}: model_type {kind:?} is not an encoder; use --mode promptreps or eos for LLMs",
                     dir.display()
+                )));
+            }
+            if spec.precision != Precision::F32 {
+                return Err(ModelError::Unsupported(format!(
+                    "{}: encoder (BERT) models run in f32 only; --dtype {} is for LLMs",
+                    dir.display(),
+                    spec.precision.name()
                 )));
             }
             let pooling = if spec.mode == Mode::Cls { Pooling::Cls } else { Pooling::Mean };

@@ -173,7 +173,8 @@ impl Qwen2 {
     }
 
     /// Additive mask `(batch, 1, seq, seq)`: 0 where query i may see key j (j ≤ i and j is a token), else the
-    /// most negative float (not -inf, so that rows of pads stay finite, as in transformers).
+    /// most negative float (not -inf, so that rows of pads stay finite, as in transformers). Kept in f32 whatever
+    /// the model's dtype: f32::MIN would round to -inf in bf16 and turn rows of pads into NaN.
     fn attention_mask(&self, mask: &[u8], b: usize, t: usize) -> Result<Tensor> {
         let mut m = vec![0f32; b * t * t];
         for r in 0..b {
@@ -186,7 +187,7 @@ impl Qwen2 {
                 }
             }
         }
-        Ok(Tensor::from_vec(m, (b, 1, t, t), &self.device)?.to_dtype(self.dtype)?)
+        Ok(Tensor::from_vec(m, (b, 1, t, t), &self.device)?)
     }
 
     fn layer_forward(&self, l: &Layer, x: &Tensor, cos: &Tensor, sin: &Tensor, mask: &Tensor) -> Result<Tensor> {
@@ -202,8 +203,8 @@ impl Qwen2 {
         let k = repeat_kv(k, rep)?;
         let v = repeat_kv(v, rep)?;
         let scale = 1.0 / (hd as f64).sqrt();
-        let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(mask)?;
-        let probs = candle_nn::ops::softmax_last_dim(&scores.to_dtype(DType::F32)?)?.to_dtype(self.dtype)?;
+        let scores = (q.matmul(&k.t()?)? * scale)?.to_dtype(DType::F32)?.broadcast_add(mask)?;
+        let probs = candle_nn::ops::softmax_last_dim(&scores)?.to_dtype(self.dtype)?;
         let attn = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, nh * hd))?;
         let x = (x + l.o.forward(&attn)?)?;
         let h = l.post_norm.forward(&x)?;

@@ -137,8 +137,15 @@ fn gguf_config(path: &Path, content: &gguf_file::Content) -> Result<Qwen2Config>
     })
 }
 
-/// Loads a Qwen2 from a GGUF file.
-pub fn load_gguf(path: &Path, mode: GgufWeights, device: &Device) -> Result<Qwen2> {
+/// Loads a Qwen2 from a GGUF file. `dtype` is the precision of the layers when the weights are dequantized
+/// (quantized matmuls take f32 activations, so they need `DType::F32`).
+pub fn load_gguf(path: &Path, mode: GgufWeights, dtype: DType, device: &Device) -> Result<Qwen2> {
+    if mode == GgufWeights::Quantized && dtype != DType::F32 {
+        return Err(ModelError::Unsupported(format!(
+            "{}: quantized GGUF matmuls run on f32 activations; use --gguf-weights dequantized for {dtype:?}",
+            path.display()
+        )));
+    }
     let file = File::open(path).map_err(|e| ModelError::file(path, e.to_string()))?;
     let mut reader = BufReader::new(file);
     let content =
@@ -147,11 +154,11 @@ pub fn load_gguf(path: &Path, mode: GgufWeights, device: &Device) -> Result<Qwen
     let mut tensor = |name: &str| -> Result<QTensor> {
         content.tensor(&mut reader, name, device).map_err(|e| ModelError::file(path, format!("tensor {name}: {e}")))
     };
-    let dense = |t: QTensor| -> Result<Tensor> { Ok(t.dequantize(device)?) };
+    let dense = |t: QTensor| -> Result<Tensor> { Ok(t.dequantize(device)?.to_dtype(dtype)?) };
     let matmul = |t: QTensor| -> Result<QMatMul> {
         Ok(match mode {
             GgufWeights::Quantized => QMatMul::from_qtensor(t)?,
-            GgufWeights::Dequantized => QMatMul::Tensor(t.dequantize(device)?),
+            GgufWeights::Dequantized => QMatMul::Tensor(t.dequantize(device)?.to_dtype(dtype)?),
         })
     };
     let eps = cfg.rms_norm_eps;
@@ -179,7 +186,7 @@ pub fn load_gguf(path: &Path, mode: GgufWeights, device: &Device) -> Result<Qwen
             down: Linear::new(matmul(tensor(&format!("{p}.ffn_down.weight"))?)?, None),
         });
     }
-    let embed = dense(tensor("token_embd.weight")?)?;
-    let norm = RmsNorm::new(dense(tensor("output_norm.weight")?)?, eps);
-    Ok(Qwen2 { cfg, embed, layers, norm, dtype: DType::F32, device: device.clone() })
+    let embed = tensor("token_embd.weight")?.dequantize(device)?;
+    let norm = RmsNorm::new(tensor("output_norm.weight")?.dequantize(device)?, eps);
+    Ok(Qwen2 { cfg, embed, layers, norm, dtype, device: device.clone() })
 }
