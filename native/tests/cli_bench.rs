@@ -2,28 +2,12 @@
 //! with BM25 and all-MiniLM-L6-v2: a run killed halfway completes on re-run, a finished run does no work,
 //! changed settings are refused, and the report renders the table in every format plus the chart.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
 
-fn shared() -> PathBuf {
-    std::env::var_os("DRBENCH_SHARED").map(PathBuf::from).unwrap_or_else(|| root().join("../shared"))
-}
-
-fn command(cache: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_drbench"));
-    c.args(args).env("DRBENCH_MIRROR", shared().join("mirror")).env("DRBENCH_CACHE", cache);
-    c
-}
-
-fn drbench(cache: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = command(cache, args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
-}
+use common::{command, drbench};
 
 fn preset(k1: f32) -> String {
     format!(

@@ -3,29 +3,14 @@
 //! resume, and sharded runs merging to the unsharded one.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
 
-fn shared() -> PathBuf {
-    std::env::var_os("DRBENCH_SHARED").map(PathBuf::from).unwrap_or_else(|| root().join("../shared"))
-}
-
-fn command(cache: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_drbench"));
-    c.args(args).env("DRBENCH_MIRROR", shared().join("mirror")).env("DRBENCH_CACHE", cache);
-    c
-}
-
-fn drbench(cache: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = command(cache, args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
-}
+use common::{command, drbench, root, shared};
 
 fn tiny_model_args() -> Vec<String> {
     vec![

@@ -42,27 +42,25 @@ fn rows(table: &Table) -> impl Iterator<Item = (&str, &Vec<Option<Cell>>)> {
     table.rows.iter().map(String::as_str).zip(&table.cells).chain(table.average.iter().map(|a| ("Avg.", a)))
 }
 
+/// A value with 4 decimals, `bold` applied when best, and the better/worse mark appended; `empty` when missing.
+fn cell_text(c: &Option<Cell>, empty: &str, bold: impl Fn(&str) -> String, marks: (&str, &str)) -> String {
+    let Some(c) = c else { return empty.to_string() };
+    let v = format!("{:.4}", c.value);
+    let v = if c.best { bold(&v) } else { v };
+    match c.mark {
+        Mark::Better => format!("{v}{}", marks.0),
+        Mark::Worse => format!("{v}{}", marks.1),
+        Mark::None => v,
+    }
+}
+
 fn markdown(table: &Table) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "| {} | {} |", table.corner, table.columns.join(" | "));
     let _ = writeln!(s, "|---|{}", "---:|".repeat(table.columns.len()));
     for (label, cells) in rows(table) {
         let label = if label == "Avg." { "**Avg.**".to_string() } else { label.to_string() };
-        let values: Vec<String> = cells
-            .iter()
-            .map(|c| match c {
-                None => "–".into(),
-                Some(c) => {
-                    let v = format!("{:.4}", c.value);
-                    let v = if c.best { format!("**{v}**") } else { v };
-                    match c.mark {
-                        Mark::Better => format!("{v}▲"),
-                        Mark::Worse => format!("{v}▼"),
-                        Mark::None => v,
-                    }
-                }
-            })
-            .collect();
+        let values: Vec<String> = cells.iter().map(|c| cell_text(c, "–", |v| format!("**{v}**"), ("▲", "▼"))).collect();
         let _ = writeln!(s, "| {label} | {} |", values.join(" | "));
     }
     let _ = writeln!(s, "\n{}", table.legend);
@@ -102,17 +100,8 @@ fn latex(table: &Table) -> String {
         }
         let values: Vec<String> = cells
             .iter()
-            .map(|c| match c {
-                None => "--".into(),
-                Some(c) => {
-                    let v = format!("{:.4}", c.value);
-                    let v = if c.best { format!("\\textbf{{{v}}}") } else { v };
-                    match c.mark {
-                        Mark::Better => format!("{v}$^\\blacktriangle$"),
-                        Mark::Worse => format!("{v}$^\\blacktriangledown$"),
-                        Mark::None => v,
-                    }
-                }
+            .map(|c| {
+                cell_text(c, "--", |v| format!("\\textbf{{{v}}}"), ("$^\\blacktriangle$", "$^\\blacktriangledown$"))
             })
             .collect();
         let _ = writeln!(s, "{} & {} \\\\", tex_escape(label), values.join(" & "));
