@@ -100,8 +100,17 @@ fn check(name: &str, case: Case) {
     }
 }
 
-fn minilm() -> ModelFiles {
-    ModelFiles::Folder(shared_dir().join("mirror/models/all-MiniLM-L6-v2"))
+/// all-MiniLM-L6-v2 from the mirror, mean pooling, its own max_seq_length, on `dataset`'s `subset`.
+fn minilm_case(dataset: &'static str, subset: SubsetSpec) -> Case {
+    Case {
+        model: "all-MiniLM-L6-v2",
+        files: ModelFiles::Folder(shared_dir().join("mirror/models/all-MiniLM-L6-v2")),
+        tokenizer: None,
+        mode: Mode::Mean,
+        max_length: None,
+        dataset,
+        subset,
+    }
 }
 
 fn qwen_tokenizer() -> Option<PathBuf> {
@@ -110,34 +119,12 @@ fn qwen_tokenizer() -> Option<PathBuf> {
 
 #[test]
 fn minilm_scifact_subset() {
-    check(
-        "minilm_scifact_subset",
-        Case {
-            model: "all-MiniLM-L6-v2",
-            files: minilm(),
-            tokenizer: None,
-            mode: Mode::Mean,
-            max_length: None,
-            dataset: "beir/scifact",
-            subset: SubsetSpec { queries: 30, docs: 300 },
-        },
-    );
+    check("minilm_scifact_subset", minilm_case("beir/scifact", SubsetSpec { queries: 30, docs: 300 }));
 }
 
 #[test]
 fn minilm_nfcorpus_subset() {
-    check(
-        "minilm_nfcorpus_subset",
-        Case {
-            model: "all-MiniLM-L6-v2",
-            files: minilm(),
-            tokenizer: None,
-            mode: Mode::Mean,
-            max_length: None,
-            dataset: "beir/nfcorpus",
-            subset: SubsetSpec { queries: 10, docs: 400 },
-        },
-    );
+    check("minilm_nfcorpus_subset", minilm_case("beir/nfcorpus", SubsetSpec { queries: 10, docs: 400 }));
 }
 
 #[test]
