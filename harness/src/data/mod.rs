@@ -1,11 +1,13 @@
-//! The data model: collections (corpus, queries), qrels and runs.
+//! The data model: collections (corpus, queries), qrels and runs; fixed subsets; training groups mined from them.
 
 mod collection;
+mod mine;
 mod qrels;
 mod run;
 mod subset;
 
 pub use collection::{Collection, Record};
+pub use mine::{MineReport, mine_groups};
 pub use qrels::{Qrels, QueryJudgments};
 pub use run::{Run, ScoredDoc};
 pub use subset::{SubsetSpec, cut_subset};

@@ -10,6 +10,7 @@ mod embed;
 mod eval;
 mod inputs;
 mod merge;
+mod mine;
 mod model_args;
 mod progress;
 mod report;
@@ -53,6 +54,8 @@ enum Command {
     /// Tables in the study's layout from result folders (drbench's and MTEB's), with significance marks,
     /// as Markdown, LaTeX or CSV, plus an SVG chart.
     Report(report::ReportArgs),
+    /// Training groups (Tevatron JSONL) from a split's qrels plus hard negatives from BM25 and/or runs.
+    Mine(mine::MineArgs),
     /// List, fetch and verify registered datasets.
     #[command(subcommand)]
     Datasets(datasets::DatasetsCommand),
@@ -69,6 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Merge(a) => merge::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Report(a) => report::run(a),
+        Command::Mine(a) => mine::run(a),
         Command::Datasets(c) => datasets::run(c),
     }
 }

@@ -1,0 +1,75 @@
+//! `drbench mine`: training groups (Tevatron JSONL) from a dataset split's qrels and hard negatives from BM25
+//! and/or existing runs.
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use drbench_harness::bm25::{Bm25Params, FieldMode};
+use drbench_harness::data::{Run, mine_groups};
+use drbench_harness::io::{Strictness, read_trec_run, write_train_groups};
+
+use super::dataset::load_task;
+
+#[derive(Debug, clap::Args)]
+pub struct MineArgs {
+    /// Dataset: registry name (beir/scifact) or a BEIR folder.
+    #[arg(long, value_name = "NAME|DIR")]
+    dataset: String,
+    /// Qrels split to build groups from (its queries with a positive judgment).
+    #[arg(long, default_value = "train")]
+    split: String,
+    /// Where negatives come from, in order: `bm25` (Pyserini-equal BM25 over title + text) or `run:FILE`
+    /// (a TREC run over this corpus, e.g. a dense retriever's). Repeat to combine, as Tevatron's MS MARCO
+    /// groups combine BM25 and coCondenser negatives.
+    #[arg(long = "retriever", value_name = "bm25|run:FILE", default_values_t = vec!["bm25".to_string()])]
+    retrievers: Vec<String>,
+    /// Ranks taken from each retriever before judged positives are removed.
+    #[arg(long, default_value_t = 200)]
+    depth: usize,
+    /// Worker threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Output file (Tevatron JSONL).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+pub fn run(a: MineArgs) -> anyhow::Result<std::process::ExitCode> {
+    super::threads::init(a.threads)?;
+    if a.depth == 0 {
+        bail!("--depth must be at least 1");
+    }
+    let task = load_task(&a.dataset, Some(&a.split))?;
+    let mut runs: Vec<Run> = Vec::new();
+    for r in &a.retrievers {
+        if r == "bm25" {
+            let (run, _) = super::cell::bm25_search(&task, FieldMode::Flat, Bm25Params::default(), a.depth, false);
+            runs.push(run);
+        } else if let Some(file) = r.strip_prefix("run:") {
+            runs.push(read_trec_run(std::path::Path::new(file), Strictness::Strict)?.value);
+        } else {
+            bail!("--retriever {r:?}: expected bm25 or run:FILE");
+        }
+    }
+    let refs: Vec<&Run> = runs.iter().collect();
+    let (groups, report) = mine_groups(&task.corpus, &task.queries, &task.qrels, &refs, a.depth);
+    if groups.is_empty() {
+        bail!("{} {}: no query has a positive judgment present in the corpus", task.name, task.split);
+    }
+    write_train_groups(&a.out, &groups)?;
+    let negatives: usize = groups.iter().map(|g| g.negative_passages.len()).sum();
+    println!(
+        "{} {}: {} groups ({} negatives, {:.1} per query) written to {}; {} queries without a positive, {} without \
+         negatives, {} judged docids missing from the corpus",
+        task.name,
+        task.split,
+        report.groups,
+        negatives,
+        negatives as f64 / report.groups as f64,
+        a.out.display(),
+        report.without_positive,
+        report.without_negative,
+        report.missing_docs
+    );
+    Ok(std::process::ExitCode::SUCCESS)
+}
