@@ -7,6 +7,7 @@ pub mod build;
 pub mod device;
 pub mod error;
 pub mod llm;
+pub mod lora;
 pub mod prompt;
 pub mod qwen2;
 pub mod source;

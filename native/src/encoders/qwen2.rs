@@ -7,7 +7,8 @@ use candle_core::quantized::QMatMul;
 use candle_core::{D, DType, Device, Module, Tensor};
 use serde::Deserialize;
 
-use super::error::Result;
+use super::error::{ModelError, Result};
+use super::lora::{Adapter, Target};
 
 /// The parts of `config.json` (or GGUF metadata) the encoder needs.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -68,9 +69,106 @@ impl Linear {
             None => y,
         })
     }
+
+    /// The dense weight (`out × in`), or None when it is quantized.
+    pub fn dense_weight(&self) -> Option<&Tensor> {
+        match &self.weight {
+            QMatMul::Tensor(w) | QMatMul::TensorF16(w) => Some(w),
+            QMatMul::QTensor(_) => None,
+        }
+    }
+
+    /// Replaces a dense weight by `w + delta` (LoRA merge); quantized weights cannot be merged.
+    pub fn merge(&mut self, delta: &Tensor) -> Result<()> {
+        let Some(w) = self.dense_weight() else {
+            return Err(ModelError::Unsupported(
+                "a LoRA adapter can only be merged into dense weights; use --gguf-weights dequantized, or leave the \
+                 adapter unmerged"
+                    .into(),
+            ));
+        };
+        let merged = (w.to_dtype(DType::F32)? + delta.to_dtype(DType::F32)?)?.to_dtype(w.dtype())?;
+        self.weight = QMatMul::Tensor(merged);
+        Ok(())
+    }
+
+    /// The projection in a pass: in differentiable passes a 2-D matmul (no broadcast of the frozen weight), plus
+    /// the LoRA path `scale · B·A·dropout(x)` when the pass carries an adapter for this projection.
+    fn forward_in(&self, x: &Tensor, pass: &Pass<'_>, pads: &[usize], layer: usize, target: Target) -> Result<Tensor> {
+        let y = match (pass.differentiable, self.dense_weight()) {
+            (true, Some(w)) => {
+                let y = matmul_t(x, w)?;
+                match &self.bias {
+                    Some(b) => y.broadcast_add(b)?,
+                    None => y,
+                }
+            }
+            _ => self.forward(x)?,
+        };
+        let Some(adapter) = pass.adapter else { return Ok(y) };
+        let Some(pair) = adapter.layers.get(layer).and_then(|l| l[target.index()].as_ref()) else { return Ok(y) };
+        let x = match pass.dropout_seeds {
+            Some(seeds) if adapter.cfg.dropout > 0.0 => {
+                let stream = (layer * Target::ALL.len() + target.index()) as u64;
+                dropout(x, adapter.cfg.dropout, seeds, pads, stream)?
+            }
+            _ => x.clone(),
+        };
+        let low = matmul_t(&x, &pair.a.to_dtype(x.dtype())?)?;
+        let delta = matmul_t(&low, &pair.b.to_dtype(x.dtype())?)?;
+        Ok((y + (delta * adapter.cfg.scale())?)?)
+    }
 }
 
-/// RMSNorm computed in f32.
+/// `x · wᵀ` with `x` of shape `(..., in)` flattened to 2-D, `w` of shape `(out, in)`.
+fn matmul_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
+    let dims = x.dims().to_vec();
+    let inner = dims[dims.len() - 1];
+    let rows = x.elem_count() / inner;
+    let y = x.reshape((rows, inner))?.matmul(&w.t()?)?;
+    let mut out_dims = dims;
+    *out_dims.last_mut().expect("x has a last dimension") = w.dim(0)?;
+    Ok(y.reshape(out_dims)?)
+}
+
+/// Inverted dropout on `x` `(batch, seq, in)` of left-padded rows: row `r`'s mask over its last
+/// `seq - pads[r]` positions is drawn from ChaCha8(`seeds[r]`, stream `stream`). A sequence thus gets the same mask
+/// whatever batch or chunk it is in, and a recomputed forward (chunked backward, resumed run) sees exactly the
+/// dropout the first one saw.
+fn dropout(x: &Tensor, p: f32, seeds: &[u64], pads: &[usize], stream: u64) -> Result<Tensor> {
+    use rand::{Rng, SeedableRng};
+    let (b, t, inner) = x.dims3()?;
+    let keep = 1.0 / (1.0 - p);
+    let mut mask = vec![1f32; b * t * inner];
+    for r in 0..b {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seeds[r]);
+        rng.set_stream(stream);
+        for m in &mut mask[(r * t + pads[r]) * inner..(r + 1) * t * inner] {
+            *m = if rng.random::<f32>() < p { 0.0 } else { keep };
+        }
+    }
+    let mask = Tensor::from_vec(mask, (b, t, inner), x.device())?.to_dtype(x.dtype())?;
+    Ok(x.mul(&mask)?)
+}
+
+/// How a forward pass runs: plain inference, or with a LoRA adapter, differentiable ops and dropout (training).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pass<'a> {
+    /// LoRA adapter applied unmerged.
+    pub adapter: Option<&'a Adapter>,
+    /// Only ops candle can differentiate (composed softmax and RoPE instead of fused kernels).
+    pub differentiable: bool,
+    /// One seed per row for the LoRA dropout masks; None = no dropout (inference).
+    pub dropout_seeds: Option<&'a [u64]>,
+}
+
+/// The dtype norms, softmax and the returned hidden states are computed in: f64 for f64 models (gradient
+/// checks), f32 otherwise.
+fn compute_dtype(dtype: DType) -> DType {
+    if dtype == DType::F64 { DType::F64 } else { DType::F32 }
+}
+
+/// RMSNorm computed in f32 (f64 for f64 models).
 #[derive(Debug)]
 pub struct RmsNorm {
     weight: Tensor,
@@ -85,10 +183,11 @@ impl RmsNorm {
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let dtype = x.dtype();
-        let x = x.to_dtype(DType::F32)?;
+        let cd = compute_dtype(dtype);
+        let x = x.to_dtype(cd)?;
         let var = x.sqr()?.mean_keepdim(D::Minus1)?;
         let x = x.broadcast_div(&(var + self.eps)?.sqrt()?)?;
-        Ok(x.broadcast_mul(&self.weight.to_dtype(DType::F32)?)?.to_dtype(dtype)?)
+        Ok(x.broadcast_mul(&self.weight.to_dtype(cd)?)?.to_dtype(dtype)?)
     }
 }
 
@@ -137,6 +236,11 @@ impl Qwen2 {
     ///
     /// `ids` is `(batch, seq)` left-padded; `mask` is 1 on tokens and 0 on pads (same shape).
     pub fn last_hidden<S: AsRef<[u32]>>(&self, ids: &[S], pad_id: u32) -> Result<Tensor> {
+        self.last_hidden_in(ids, pad_id, &Pass::default())
+    }
+
+    /// [`Qwen2::last_hidden`] in a given pass (adapter, differentiable ops, dropout); f64 for f64 models.
+    pub fn last_hidden_in<S: AsRef<[u32]>>(&self, ids: &[S], pad_id: u32, pass: &Pass<'_>) -> Result<Tensor> {
         let b = ids.len();
         let t = ids.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
         let mut flat_ids = Vec::with_capacity(b * t);
@@ -156,11 +260,15 @@ impl Qwen2 {
             self.embed.embedding(&ids_t.flatten_all()?)?.reshape((b, t, self.cfg.hidden_size))?.to_dtype(self.dtype)?;
         let (cos, sin) = self.rope_tables(&positions, b, t)?;
         let attn_mask = self.attention_mask(&mask, b, t)?;
-        for layer in &self.layers {
-            x = self.layer_forward(layer, &x, &cos, &sin, &attn_mask)?;
+        if pass.dropout_seeds.is_some_and(|s| s.len() != b) {
+            return Err(ModelError::Unsupported(format!("{b} rows but a different number of dropout seeds")));
+        }
+        let pads: Vec<usize> = ids.iter().map(|r| t - r.as_ref().len()).collect();
+        for (i, layer) in self.layers.iter().enumerate() {
+            x = self.layer_forward(layer, &x, &cos, &sin, &attn_mask, pass, &pads, i)?;
         }
         let last = x.narrow(1, t - 1, 1)?.squeeze(1)?;
-        Ok(self.norm.forward(&last)?.to_dtype(DType::F32)?)
+        Ok(self.norm.forward(&last)?.to_dtype(compute_dtype(self.dtype))?)
     }
 
     /// cos/sin of shape `(batch, seq, head_dim/2)` for each row's own positions (rotate-half layout).
@@ -187,30 +295,102 @@ impl Qwen2 {
                 }
             }
         }
-        Ok(Tensor::from_vec(m, (b, 1, t, t), &self.device)?)
+        Ok(Tensor::from_vec(m, (b, 1, t, t), &self.device)?.to_dtype(compute_dtype(self.dtype))?)
     }
 
-    fn layer_forward(&self, l: &Layer, x: &Tensor, cos: &Tensor, sin: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    #[allow(clippy::too_many_arguments)]
+    fn layer_forward(
+        &self,
+        l: &Layer,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        mask: &Tensor,
+        pass: &Pass<'_>,
+        pads: &[usize],
+        i: usize,
+    ) -> Result<Tensor> {
         let (b, t, _) = x.dims3()?;
         let (nh, nkv, hd) = (self.cfg.num_attention_heads, self.cfg.num_key_value_heads, self.cfg.head_dim());
+        let cd = compute_dtype(self.dtype);
         let h = l.input_norm.forward(x)?;
-        let q = l.q.forward(&h)?.reshape((b, t, nh, hd))?.transpose(1, 2)?.contiguous()?;
-        let k = l.k.forward(&h)?.reshape((b, t, nkv, hd))?.transpose(1, 2)?.contiguous()?;
-        let v = l.v.forward(&h)?.reshape((b, t, nkv, hd))?.transpose(1, 2)?.contiguous()?;
-        let q = candle_nn::rotary_emb::rope(&q, cos, sin)?;
-        let k = candle_nn::rotary_emb::rope(&k, cos, sin)?;
+        let q = l.q.forward_in(&h, pass, pads, i, Target::Q)?.reshape((b, t, nh, hd))?.transpose(1, 2)?.contiguous()?;
+        let k =
+            l.k.forward_in(&h, pass, pads, i, Target::K)?.reshape((b, t, nkv, hd))?.transpose(1, 2)?.contiguous()?;
+        let v =
+            l.v.forward_in(&h, pass, pads, i, Target::V)?.reshape((b, t, nkv, hd))?.transpose(1, 2)?.contiguous()?;
+        let (q, k) = if pass.differentiable {
+            (rope_composed(&q, cos, sin)?, rope_composed(&k, cos, sin)?)
+        } else {
+            (candle_nn::rotary_emb::rope(&q, cos, sin)?, candle_nn::rotary_emb::rope(&k, cos, sin)?)
+        };
         let rep = nh / nkv;
         let k = repeat_kv(k, rep)?;
         let v = repeat_kv(v, rep)?;
         let scale = 1.0 / (hd as f64).sqrt();
-        let scores = (q.matmul(&k.t()?)? * scale)?.to_dtype(DType::F32)?.broadcast_add(mask)?;
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?.to_dtype(self.dtype)?;
+        let scores = (q.matmul(&k.t()?)? * scale)?.to_dtype(cd)?.broadcast_add(mask)?;
+        let probs = if pass.differentiable {
+            candle_nn::ops::softmax(&scores, D::Minus1)?
+        } else {
+            candle_nn::ops::softmax_last_dim(&scores)?
+        };
+        let probs = probs.to_dtype(self.dtype)?;
         let attn = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, nh * hd))?;
-        let x = (x + l.o.forward(&attn)?)?;
+        let x = (x + l.o.forward_in(&attn, pass, pads, i, Target::O)?)?;
         let h = l.post_norm.forward(&x)?;
-        let mlp = l.down.forward(&(candle_nn::ops::silu(&l.gate.forward(&h)?)? * l.up.forward(&h)?)?)?;
+        let gate = candle_nn::ops::silu(&l.gate.forward_in(&h, pass, pads, i, Target::Gate)?)?;
+        let mlp = l.down.forward_in(
+            &(gate * l.up.forward_in(&h, pass, pads, i, Target::Up)?)?,
+            pass,
+            pads,
+            i,
+            Target::Down,
+        )?;
         Ok((x + mlp)?)
     }
+
+    /// Merges `adapter` into the dense weights (then no adapter is needed at inference).
+    pub fn merge_adapter(&mut self, adapter: &Adapter) -> Result<()> {
+        for (i, l) in self.layers.iter_mut().enumerate() {
+            for target in Target::ALL {
+                if let Some(delta) = adapter.delta(i, target)? {
+                    let lin = match target {
+                        Target::Q => &mut l.q,
+                        Target::K => &mut l.k,
+                        Target::V => &mut l.v,
+                        Target::O => &mut l.o,
+                        Target::Gate => &mut l.gate,
+                        Target::Up => &mut l.up,
+                        Target::Down => &mut l.down,
+                    };
+                    lin.merge(&delta)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The `(out, in)` shape of layer projections, for building adapters.
+    pub fn projection_shape(&self, target: Target) -> (usize, usize) {
+        let (h, m) = (self.cfg.hidden_size, self.cfg.intermediate_size);
+        let kv = self.cfg.num_key_value_heads * self.cfg.head_dim();
+        match target {
+            Target::Q | Target::O => (h, h),
+            Target::K | Target::V => (kv, h),
+            Target::Gate | Target::Up => (m, h),
+            Target::Down => (h, m),
+        }
+    }
+}
+
+/// RoPE from differentiable ops (rotate-half layout): `x·cos + rotate_half(x)·sin`, with per-row tables
+/// `(batch, seq, head_dim/2)` broadcast over heads.
+fn rope_composed(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+    let cos = Tensor::cat(&[cos, cos], D::Minus1)?.unsqueeze(1)?;
+    let sin = Tensor::cat(&[sin, sin], D::Minus1)?.unsqueeze(1)?;
+    let half = x.dim(D::Minus1)? / 2;
+    let rotated = Tensor::cat(&[&x.narrow(D::Minus1, half, half)?.neg()?, &x.narrow(D::Minus1, 0, half)?], D::Minus1)?;
+    Ok((x.broadcast_mul(&cos)? + rotated.broadcast_mul(&sin)?)?)
 }
 
 /// Inverse frequencies of RoPE, as transformers computes them.
