@@ -83,9 +83,6 @@ fn encoder_spec(m: &ModelEntry, device: DeviceKind, store: &Store) -> anyhow::Re
         Some(h) => anyhow::anyhow!("model {:?}: {e}\n  hint: {h}", m.name),
         None => anyhow::anyhow!("model {:?}: {e}", m.name),
     };
-    if m.adapter.is_some() {
-        bail!("model {:?}: LoRA adapters (the supervised setting) are not supported by `bench` yet", m.name);
-    }
     let source = m.source.as_deref().expect("checked at load");
     let files = resolve_model(source, store).map_err(|e| hint(e.to_string()))?;
     let tokenizer = match &m.tokenizer {
@@ -108,6 +105,8 @@ fn encoder_spec(m: &ModelEntry, device: DeviceKind, store: &Store) -> anyhow::Re
         gguf: e(m, m.gguf_weights.as_deref().map_or(Ok(GgufWeights::Quantized), |g| parse_enum("gguf_weights", g)))?,
         normalize: true,
         batch_size: m.batch_size.unwrap_or(16),
+        adapter: m.adapter.as_ref().map(PathBuf::from),
+        merge_adapter: false,
     })
 }
 

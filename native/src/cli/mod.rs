@@ -16,6 +16,7 @@ mod progress;
 mod report;
 mod run;
 mod threads;
+mod train;
 
 use std::process::ExitCode;
 
@@ -56,6 +57,9 @@ enum Command {
     Report(report::ReportArgs),
     /// Training groups (Tevatron JSONL) from a split's qrels plus hard negatives from BM25 and/or runs.
     Mine(mine::MineArgs),
+    /// LoRA contrastive fine-tuning of a Qwen2 retriever (RepLLaMA recipe) on Tevatron JSONL groups;
+    /// resumable, writes a PEFT adapter for `run --adapter`.
+    Train(train::TrainArgs),
     /// List, fetch and verify registered datasets.
     #[command(subcommand)]
     Datasets(datasets::DatasetsCommand),
@@ -73,6 +77,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(a) => bench::run(a),
         Command::Report(a) => report::run(a),
         Command::Mine(a) => mine::run(a),
+        Command::Train(a) => train::run(a),
         Command::Datasets(c) => datasets::run(c),
     }
 }

@@ -40,6 +40,14 @@ pub struct ModelArgs {
     /// Max sequences per forward pass (LLMs; batches are also capped at 8,192 tokens).
     #[arg(long, default_value_t = 16)]
     pub batch_size: usize,
+    /// A LoRA adapter folder (PEFT layout: adapter_config.json + adapter_model.safetensors), e.g. from
+    /// `drbench train`, run beside the frozen weights.
+    #[arg(long, value_name = "DIR")]
+    pub adapter: Option<PathBuf>,
+    /// Merge the adapter into the weights once at load (faster; dense weights only, so GGUF files need
+    /// --gguf-weights dequantized).
+    #[arg(long, requires = "adapter")]
+    pub merge: bool,
 }
 
 impl ModelArgs {
@@ -56,6 +64,8 @@ impl ModelArgs {
             gguf: self.gguf_weights,
             normalize: !self.no_normalize,
             batch_size: self.batch_size,
+            adapter: self.adapter.clone(),
+            merge_adapter: self.merge,
         })
     }
 }

@@ -3,12 +3,14 @@
 
 use std::path::PathBuf;
 
+use candle_core::DType;
 use drbench_harness::encoder::Encoder;
 
 use super::bert::{BertEncoder, BertOptions, Pooling};
 use super::device::{DeviceKind, Precision, device};
 use super::error::{ModelError, Result};
 use super::llm::{LlmEncoder, LlmOptions};
+use super::lora::Adapter;
 use super::prompt::PromptMode;
 use super::source::ModelFiles;
 use super::weights::{GgufWeights, load_gguf, load_hf};
@@ -47,6 +49,18 @@ pub struct EncoderSpec {
     pub normalize: bool,
     /// Max sequences per batch (LLM).
     pub batch_size: usize,
+    /// A LoRA adapter folder (PEFT layout) for the LLM.
+    pub adapter: Option<PathBuf>,
+    /// Merge the adapter into the weights (dense weights only) instead of running it as a separate path.
+    pub merge_adapter: bool,
+}
+
+/// sha256 of an adapter's weights, so that caches and results tell adapters apart even at one path.
+fn adapter_identity(dir: &std::path::Path) -> Result<String> {
+    use sha2::Digest;
+    let path = dir.join("adapter_model.safetensors");
+    let bytes = std::fs::read(&path).map_err(|e| ModelError::file(&path, e.to_string()))?;
+    Ok(hex::encode(sha2::Sha256::digest(&bytes)))
 }
 
 fn model_type(dir: &std::path::Path) -> Result<String> {
@@ -60,7 +74,7 @@ fn model_type(dir: &std::path::Path) -> Result<String> {
 /// Builds the encoder; `signature` identifies model + settings for caches and reports.
 pub fn build_encoder(spec: &EncoderSpec) -> Result<Box<dyn Encoder>> {
     let dev = device(spec.device)?;
-    let signature = format!(
+    let mut signature = format!(
         "{}|mode={:?}|max={:?}|{}|{:?}|norm={}",
         spec.files.identity(),
         spec.mode,
@@ -69,12 +83,26 @@ pub fn build_encoder(spec: &EncoderSpec) -> Result<Box<dyn Encoder>> {
         spec.gguf,
         spec.normalize
     );
+    if let Some(dir) = &spec.adapter {
+        if matches!(spec.mode, Mode::Mean | Mode::Cls) {
+            return Err(ModelError::Unsupported("LoRA adapters are for LLM retrievers (promptreps or eos)".into()));
+        }
+        signature.push_str(&format!("|adapter={}|merged={}", adapter_identity(dir)?, spec.merge_adapter));
+    }
     let tokenizer_dir = spec.tokenizer.clone().unwrap_or_else(|| spec.files.default_tokenizer_dir());
     let llm = |mode: PromptMode| -> Result<Box<dyn Encoder>> {
-        let model = match &spec.files {
+        let mut model = match &spec.files {
             ModelFiles::Folder(d) => load_hf(d, spec.precision.dtype(), &dev)?,
             ModelFiles::Gguf(f) => load_gguf(f, spec.gguf, spec.precision.dtype(), &dev)?,
         };
+        let mut adapter = match &spec.adapter {
+            Some(dir) => Some(Adapter::load(dir, model.layers.len(), DType::F32, &dev)?),
+            None => None,
+        };
+        if spec.merge_adapter {
+            let a = adapter.take().ok_or_else(|| ModelError::Unsupported("--merge needs --adapter".into()))?;
+            model.merge_adapter(&a)?;
+        }
         let opts = LlmOptions {
             mode,
             max_text_tokens: spec.max_length.unwrap_or(512),
@@ -82,7 +110,7 @@ pub fn build_encoder(spec: &EncoderSpec) -> Result<Box<dyn Encoder>> {
             batch_size: spec.batch_size,
             ..LlmOptions::default()
         };
-        Ok(Box::new(LlmEncoder::new(model, &tokenizer_dir, opts, signature.clone())?))
+        Ok(Box::new(LlmEncoder::new(model, &tokenizer_dir, opts, signature.clone())?.with_adapter(adapter)))
     };
     match (spec.mode, &spec.files) {
         (Mode::Promptreps, _) => llm(PromptMode::Promptreps),

@@ -8,8 +8,9 @@ use tokenizers::Tokenizer;
 
 use super::batching::encode_in_batches;
 use super::error::{ModelError, Result};
+use super::lora::Adapter;
 use super::prompt::{ChatTemplate, PromptMode, build_prompt};
-use super::qwen2::Qwen2;
+use super::qwen2::{Pass, Qwen2};
 use super::tokenize::{cut_to_tokens, ids};
 
 /// Settings of an LLM encoder.
@@ -50,6 +51,7 @@ pub struct LlmEncoder {
     opts: LlmOptions,
     signature: String,
     tokens: u64,
+    adapter: Option<Adapter>,
 }
 
 /// The prompt and token ids of one input (exposed for parity tests).
@@ -76,7 +78,13 @@ impl LlmEncoder {
         let pad_id = tokenizer
             .token_to_id(&eos_text)
             .ok_or_else(|| ModelError::file(tokenizer_dir, "tokenizer has no <|endoftext|> token"))?;
-        Ok(LlmEncoder { model, tokenizer, template, eos_text, pad_id, opts, signature, tokens: 0 })
+        Ok(LlmEncoder { model, tokenizer, template, eos_text, pad_id, opts, signature, tokens: 0, adapter: None })
+    }
+
+    /// Runs a LoRA adapter beside the frozen weights (unmerged) on every forward pass.
+    pub fn with_adapter(mut self, adapter: Option<Adapter>) -> Self {
+        self.adapter = adapter;
+        self
     }
 
     /// The prompt and token ids for `text`.
@@ -89,7 +97,8 @@ impl LlmEncoder {
 
     /// Raw (un-normalised) embeddings of already tokenized inputs, as one left-padded batch.
     pub fn embed_ids<S: AsRef<[u32]>>(&self, batch: &[S]) -> Result<Vec<f32>> {
-        let h = self.model.last_hidden(batch, self.pad_id)?;
+        let pass = Pass { adapter: self.adapter.as_ref(), ..Pass::default() };
+        let h = self.model.last_hidden_in(batch, self.pad_id, &pass)?;
         Ok(h.flatten_all()?.to_vec1::<f32>()?)
     }
 

@@ -138,6 +138,23 @@ struct PeftConfig {
     use_dora: bool,
     #[serde(default)]
     inference_mode: bool,
+    /// Per-module ranks / alphas (PEFT); drbench supports only the uniform r and alpha.
+    #[serde(default, skip_serializing_if = "is_empty_or_null")]
+    rank_pattern: serde_json::Value,
+    #[serde(default, skip_serializing_if = "is_empty_or_null")]
+    alpha_pattern: serde_json::Value,
+    /// Fully trained extra modules (PEFT); not supported.
+    #[serde(default, skip_serializing_if = "is_empty_or_null")]
+    modules_to_save: serde_json::Value,
+}
+
+fn is_empty_or_null(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Null => true,
+        serde_json::Value::Object(o) => o.is_empty(),
+        serde_json::Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
 }
 
 fn none_bias() -> String {
@@ -184,6 +201,14 @@ impl Adapter {
         }
         if pc.fan_in_fan_out {
             return Err(unsupported("fan_in_fan_out"));
+        }
+        for (name, v) in [("rank_pattern", &pc.rank_pattern), ("alpha_pattern", &pc.alpha_pattern)] {
+            if !is_empty_or_null(v) {
+                return Err(unsupported(&format!("a non-empty {name}")));
+            }
+        }
+        if !is_empty_or_null(&pc.modules_to_save) {
+            return Err(unsupported("modules_to_save"));
         }
         let weights = dir.join("adapter_model.safetensors");
         let tensors = candle_core::safetensors::load(&weights, device)
@@ -258,6 +283,9 @@ impl Adapter {
             use_rslora: false,
             use_dora: false,
             inference_mode: true,
+            rank_pattern: serde_json::Value::Null,
+            alpha_pattern: serde_json::Value::Null,
+            modules_to_save: serde_json::Value::Null,
         };
         let text = serde_json::to_string_pretty(&pc).map_err(|e| ModelError::Unsupported(e.to_string()))?;
         crate::store::write_text_atomic(&dir.join("adapter_config.json"), &text)

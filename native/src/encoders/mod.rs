@@ -6,6 +6,7 @@ pub mod bert;
 pub mod build;
 pub mod device;
 pub mod error;
+pub mod frozen;
 pub mod llm;
 pub mod lora;
 pub mod prompt;

@@ -97,7 +97,7 @@ impl Linear {
     fn forward_in(&self, x: &Tensor, pass: &Pass<'_>, pads: &[usize], layer: usize, target: Target) -> Result<Tensor> {
         let y = match (pass.differentiable, self.dense_weight()) {
             (true, Some(w)) => {
-                let y = matmul_t(x, w)?;
+                let y = super::frozen::frozen_matmul_t(x, w)?;
                 match &self.bias {
                     Some(b) => y.broadcast_add(b)?,
                     None => y,
