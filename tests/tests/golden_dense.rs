@@ -44,6 +44,8 @@ fn golden(case: &Case, device: DeviceKind) -> GoldenResult {
         gguf: GgufWeights::Dequantized,
         normalize: true,
         batch_size: 16,
+        adapter: None,
+        merge_adapter: false,
     };
     let mut encoder = build_encoder(&spec).unwrap_or_else(|e| panic!("{}: {e}", case.model));
     let docs: Vec<String> = task.corpus.iter().map(|d| d.flat_text()).collect();

@@ -264,5 +264,5 @@ pub fn run(a: TrainArgs) -> anyhow::Result<std::process::ExitCode> {
 
 /// Whether step `step` ends with a checkpoint (every `save_steps`, and always the last).
 fn recipe_saves(recipe: &drbench_native::train::Recipe, step: usize, total: usize) -> bool {
-    step == total || (recipe.save_steps > 0 && step % recipe.save_steps == 0)
+    step == total || (recipe.save_steps > 0 && step.is_multiple_of(recipe.save_steps))
 }

@@ -63,14 +63,12 @@ impl<'a> Sampler<'a> {
         accumulation: usize,
         seed: u64,
     ) -> Result<Self, String> {
-        if group_size > 1 {
-            if let Some(g) = groups.iter().find(|g| g.negative_passages.is_empty()) {
-                return Err(format!(
-                    "query {:?} has no negative_passages, but --train-group-size {group_size} needs {}",
-                    g.query_id,
-                    group_size - 1
-                ));
-            }
+        if let Some(g) = groups.iter().find(|g| g.negative_passages.is_empty()).filter(|_| group_size > 1) {
+            return Err(format!(
+                "query {:?} has no negative_passages, but --train-group-size {group_size} needs {}",
+                g.query_id,
+                group_size - 1
+            ));
         }
         Ok(Sampler { groups, group_size, batch, accumulation, seed, order: None })
     }

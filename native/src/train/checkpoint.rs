@@ -67,10 +67,9 @@ pub fn save_checkpoint(out: &Path, trainer: &Trainer, state: &TrainerState) -> R
     std::fs::rename(&tmp, &final_dir).map_err(|e| io(&final_dir, e))?;
     for entry in std::fs::read_dir(out).map_err(|e| io(out, e))?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(s) = name.strip_prefix("checkpoint-").and_then(|s| s.parse::<usize>().ok()) {
-            if s < state.step {
-                std::fs::remove_dir_all(entry.path()).map_err(|e| io(&entry.path(), e))?;
-            }
+        let step = name.strip_prefix("checkpoint-").and_then(|s| s.parse::<usize>().ok());
+        if step.is_some_and(|s| s < state.step) {
+            std::fs::remove_dir_all(entry.path()).map_err(|e| io(&entry.path(), e))?;
         }
     }
     Ok(final_dir)

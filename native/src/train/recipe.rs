@@ -98,7 +98,7 @@ impl Recipe {
         if self.q_max_len < 2 || self.p_max_len < 2 {
             return Err("--q-max-len and --p-max-len must leave room for a text token and EOS".into());
         }
-        if !(self.temperature > 0.0) {
+        if self.temperature.is_nan() || self.temperature <= 0.0 {
             return Err("--temperature must be positive".into());
         }
         if !(0.0..1.0).contains(&self.lora_dropout) {
