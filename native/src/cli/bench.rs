@@ -24,15 +24,16 @@ use super::cell::{CellFiles, bm25_search, dense_search, score, write_cell};
 use super::dataset::{Task, load_task};
 
 /// The presets shipped in `experiments/`, usable by name from anywhere.
-const SHIPPED: [(&str, &str); 3] = [
+const SHIPPED: [(&str, &str); 4] = [
     ("default", include_str!("../../../experiments/default.toml")),
     ("smoke", include_str!("../../../experiments/smoke.toml")),
     ("paper", include_str!("../../../experiments/paper.toml")),
+    ("train-demo", include_str!("../../../experiments/train-demo.toml")),
 ];
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Preset: a shipped name (default, smoke, paper) or a TOML file (see experiments/).
+    /// Preset: a shipped name (default, smoke, paper, train-demo) or a TOML file (see experiments/).
     #[arg(long, default_value = "default", value_name = "NAME|FILE")]
     preset: String,
     /// Results folder (default: results/<preset name>). Finished cells in it are kept and skipped.
@@ -106,7 +107,7 @@ fn encoder_spec(m: &ModelEntry, device: DeviceKind, store: &Store) -> anyhow::Re
         normalize: true,
         batch_size: m.batch_size.unwrap_or(16),
         adapter: m.adapter.as_ref().map(PathBuf::from),
-        merge_adapter: false,
+        merge_adapter: m.merge_adapter.unwrap_or(false),
     })
 }
 

@@ -95,6 +95,9 @@ pub struct ModelEntry {
     /// Dense: a LoRA adapter folder (PEFT layout) applied to the model (supervised setting).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adapter: Option<String>,
+    /// Dense: merge the adapter into the (dense) weights at load instead of running it beside them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_adapter: Option<bool>,
     /// Printed when the model's files cannot be found (how to get them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
