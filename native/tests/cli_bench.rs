@@ -116,7 +116,12 @@ fn bench_explains_bad_presets_and_lists_cells() {
     assert!(err.contains("bad.toml: model \"m\": a dense model needs `source`"), "{err}");
     let (code, _, err) = drbench(dir.path(), &["bench", "--preset", "nope"]);
     assert_eq!(code, 1);
-    assert!(err.contains("not a shipped preset (default, smoke, paper)"), "{err}");
+    assert!(err.contains("not a shipped preset (default, smoke, paper, train-demo)"), "{err}");
+    let demo = dir.path().join("demo");
+    let (code, _, err) =
+        drbench(dir.path(), &["bench", "--preset", "train-demo", "--dry-run", "--out", demo.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("0 of 3 cells done"), "{err}");
     let out = dir.path().join("r");
     let (code, _, err) =
         drbench(dir.path(), &["bench", "--preset", "paper", "--dry-run", "--out", out.to_str().unwrap()]);
