@@ -74,6 +74,39 @@ fn mine_train_crash_resume_and_use_the_adapter() {
         }
     }
 
+    // A second retriever from a run file: its top documents follow BM25's, judged positives still excluded.
+    let first = &groups[0];
+    let run_file = d.join("dense.trec");
+    let positive = &first.positive_passages[0].docid;
+    std::fs::write(&run_file, format!("{q} Q0 {positive} 1 9.0 dense\n{q} Q0 4983 2 8.0 dense\n", q = first.query_id))
+        .unwrap();
+    let both = d.join("both.jsonl");
+    let run_arg = format!("run:{}", run_file.display());
+    let (code, _, err) = drbench(
+        d,
+        &[
+            "mine",
+            "--dataset",
+            "beir/scifact",
+            "--depth",
+            "5",
+            "--retriever",
+            "bm25",
+            "--retriever",
+            &run_arg,
+            "--out",
+            both.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let mined = read_train_groups(&both).unwrap();
+    let negs: Vec<&str> = mined[0].negative_passages.iter().map(|p| p.docid.as_str()).collect();
+    assert_eq!(negs.last(), Some(&"4983"), "{negs:?}");
+    assert!(!negs.contains(&positive.as_str()));
+    let (code, _, err) = drbench(d, &["mine", "--dataset", "beir/scifact", "--retriever", "dense", "--out", "x"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--retriever \"dense\": expected bm25 or run:FILE"), "{err}");
+
     let model = shared().join("golden/qwen2-tiny");
     let tok = shared().join("mirror/models/qwen2.5-coder-0.5b-instruct");
     let (model, tok, train) = (model.to_str().unwrap(), tok.to_str().unwrap(), train.to_str().unwrap());

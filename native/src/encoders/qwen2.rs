@@ -135,10 +135,23 @@ fn matmul_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
 /// `seq - pads[r]` positions is drawn from ChaCha8(`seeds[r]`, stream `stream`). A sequence thus gets the same mask
 /// whatever batch or chunk it is in, and a recomputed forward (chunked backward, resumed run) sees exactly the
 /// dropout the first one saw.
+///
+/// On a GPU the masks are drawn there instead (a 7B model needs billions per step): the device generator is
+/// seeded from all rows' seeds and the stream, so a recomputed forward over the same chunk sees the same mask,
+/// but the mask depends on how rows are grouped into chunks.
 fn dropout(x: &Tensor, p: f32, seeds: &[u64], pads: &[usize], stream: u64) -> Result<Tensor> {
     use rand::{Rng, SeedableRng};
     let (b, t, inner) = x.dims3()?;
     let keep = 1.0 / (1.0 - p);
+    if !x.device().is_cpu() {
+        let seed = seeds.iter().fold(stream.wrapping_mul(0x9E37_79B9_7F4A_7C15), |h, &s| {
+            (h ^ s).wrapping_mul(0xBF58_476D_1CE4_E5B9).rotate_left(31)
+        });
+        x.device().set_seed(seed)?;
+        let u = Tensor::rand(0f32, 1f32, (b, t, inner), x.device())?;
+        let mask = (u.ge(f64::from(p))?.to_dtype(x.dtype())? * f64::from(keep))?;
+        return Ok(x.mul(&mask)?);
+    }
     let mut mask = vec![1f32; b * t * inner];
     for r in 0..b {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seeds[r]);
