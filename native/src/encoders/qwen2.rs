@@ -383,6 +383,14 @@ impl Qwen2 {
         Ok(())
     }
 
+    /// Whether every projection weight is dense (training needs gradients through them; quantized matmuls have
+    /// no backward).
+    pub fn is_dense(&self) -> bool {
+        self.layers
+            .iter()
+            .all(|l| [&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down].iter().all(|lin| lin.dense_weight().is_some()))
+    }
+
     /// The `(out, in)` shape of layer projections, for building adapters.
     pub fn projection_shape(&self, target: Target) -> (usize, usize) {
         let (h, m) = (self.cfg.hidden_size, self.cfg.intermediate_size);

@@ -82,6 +82,11 @@ impl Trainer {
     /// in f64 for an f64 model (gradient checks), else f32.
     pub fn new(model: Qwen2, tokenizer: Tokenizer, recipe: Recipe) -> Result<Self> {
         recipe.check().map_err(ModelError::Unsupported)?;
+        if !model.is_dense() {
+            return Err(ModelError::Unsupported(
+                "training needs dense weights (quantized matmuls have no backward); load GGUF files dequantized".into(),
+            ));
+        }
         let eos_id = tokenizer
             .token_to_id("<|endoftext|>")
             .ok_or_else(|| ModelError::Unsupported("the tokenizer has no <|endoftext|> token".into()))?;
