@@ -11,6 +11,7 @@ pub mod encoder;
 pub mod error;
 pub mod io;
 pub mod metrics;
+pub mod qweights;
 pub mod report;
 pub mod stats;
 

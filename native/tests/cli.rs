@@ -162,3 +162,21 @@ fn bm25_on_the_tiny_fixture_with_and_without_query_self() {
     assert_eq!(code, 0);
     assert!(out.contains("nDCG@10\tall\t0.6514"), "{out}");
 }
+
+#[test]
+fn quantize_writes_a_checked_int8_file_and_refuses_llms() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("minilm.drbq");
+    let model = shared().join("mirror/models/all-MiniLM-L6-v2");
+    let (code, stdout, err) =
+        drbench(&["quantize", "--model", model.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("101 tensors, 22.9 MB (from 90.9 MB of safetensors)"), "{stdout}");
+    let bytes = std::fs::read(&out).unwrap();
+    let q = drbench_harness::qweights::QWeights::from_bytes(&bytes).unwrap();
+    assert_eq!((q.config["pooling"].as_str(), q.config["max_seq_length"].as_u64()), (Some("mean"), Some(256)));
+    let qwen = shared().join("mirror/models/qwen2.5-coder-0.5b-instruct");
+    let (code, _, err) = drbench(&["quantize", "--model", qwen.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("config.json: model_type \"qwen2\": only BERT encoders"), "{err}");
+}

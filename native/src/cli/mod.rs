@@ -13,6 +13,7 @@ mod merge;
 mod mine;
 mod model_args;
 mod progress;
+mod quantize;
 mod report;
 mod run;
 mod threads;
@@ -60,6 +61,8 @@ enum Command {
     /// LoRA contrastive fine-tuning of a Qwen2 retriever (RepLLaMA recipe) on Tevatron JSONL groups;
     /// resumable, writes a PEFT adapter for `run --adapter`.
     Train(train::TrainArgs),
+    /// An int8 weight file (per-row scales, header, sha256) of a BERT encoder, for the browser runner.
+    Quantize(quantize::QuantizeArgs),
     /// List, fetch and verify registered datasets.
     #[command(subcommand)]
     Datasets(datasets::DatasetsCommand),
@@ -78,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(a) => report::run(a),
         Command::Mine(a) => mine::run(a),
         Command::Train(a) => train::run(a),
+        Command::Quantize(a) => quantize::run(a),
         Command::Datasets(c) => datasets::run(c),
     }
 }

@@ -1,13 +1,16 @@
 //! A BERT sentence encoder (all-MiniLM-L6-v2 and kin): candle-transformers' BERT, right-padded batches with an
 //! attention mask, mean or CLS pooling as `1_Pooling/config.json` says, truncation at sentence-transformers'
-//! `max_seq_length` (not the tokenizer file's own 128).
+//! `max_seq_length` (not the tokenizer file's own 128). Weights from a safetensors folder or, dequantized, from a
+//! `drbench quantize` int8 file.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use drbench_harness::encoder::{EncodeError, Encoder, Role, l2_normalize_rows};
+use drbench_harness::qweights::QWeights;
 use tokenizers::Tokenizer;
 
 use super::batching::encode_in_batches;
@@ -61,6 +64,15 @@ impl std::fmt::Debug for BertEncoder {
     }
 }
 
+/// What a BERT encoder is built from, whatever the weight file.
+struct Parts {
+    config: serde_json::Value,
+    tensors: HashMap<String, Tensor>,
+    pooling: Pooling,
+    max_len: usize,
+    source: PathBuf,
+}
+
 fn read_json(path: &Path) -> Result<serde_json::Value> {
     let text = std::fs::read_to_string(path).map_err(|e| ModelError::file(path, e.to_string()))?;
     serde_json::from_str(&text).map_err(|e| ModelError::file(path, format!("bad JSON: {e}")))
@@ -70,14 +82,10 @@ impl BertEncoder {
     /// Loads config.json, model.safetensors and tokenizer.json from `dir`.
     pub fn load(dir: &Path, opts: BertOptions, device: &Device, signature: String) -> Result<Self> {
         let cfg_path = dir.join("config.json");
-        let config: Config = serde_json::from_value(read_json(&cfg_path)?)
-            .map_err(|e| ModelError::file(&cfg_path, format!("not a BERT config: {e}")))?;
+        let config = read_json(&cfg_path)?;
         let weights = dir.join("model.safetensors");
         let tensors =
             candle_core::safetensors::load(&weights, device).map_err(|e| ModelError::file(&weights, e.to_string()))?;
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
-        let model = BertModel::load(vb, &config).map_err(|e| ModelError::file(&weights, e.to_string()))?;
-        let tokenizer = super::tokenize::load_tokenizer(&dir.join("tokenizer.json"))?;
         let pooling = opts.pooling.unwrap_or_else(|| match read_json(&dir.join("1_Pooling/config.json")) {
             Ok(v) if v["pooling_mode_cls_token"].as_bool() == Some(true) => Pooling::Cls,
             _ => Pooling::Mean,
@@ -88,11 +96,48 @@ impl BertEncoder {
                 .and_then(|v| v["max_seq_length"].as_u64())
                 .map_or(512, |v| v as usize)
         });
+        let parts = Parts { config, tensors, pooling, max_len, source: weights };
+        Self::from_parts(parts, &dir.join("tokenizer.json"), opts, device, signature)
+    }
+
+    /// Loads a `drbench quantize` int8 file, dequantized to f32 (the reference the int8 runners are held to),
+    /// with tokenizer.json from `tokenizer_dir`.
+    pub fn load_int8(
+        file: &Path,
+        tokenizer_dir: &Path,
+        opts: BertOptions,
+        device: &Device,
+        signature: String,
+    ) -> Result<Self> {
+        let bytes = std::fs::read(file).map_err(|e| ModelError::file(file, e.to_string()))?;
+        let q = QWeights::from_bytes(&bytes).map_err(|e| ModelError::file(file, e.to_string()))?;
+        if q.config["architecture"] != "bert" {
+            return Err(ModelError::file(
+                file,
+                format!("architecture {}, expected \"bert\"", q.config["architecture"]),
+            ));
+        }
+        let mut tensors = HashMap::new();
+        for t in &q.tensors {
+            tensors.insert(t.name.clone(), Tensor::from_vec(t.to_f32(), t.shape.clone(), device)?);
+        }
+        let pooling = opts.pooling.unwrap_or(if q.config["pooling"] == "cls" { Pooling::Cls } else { Pooling::Mean });
+        let max_len = opts.max_len.unwrap_or(q.config["max_seq_length"].as_u64().unwrap_or(512) as usize);
+        let parts = Parts { config: q.config["bert"].clone(), tensors, pooling, max_len, source: file.to_path_buf() };
+        Self::from_parts(parts, &tokenizer_dir.join("tokenizer.json"), opts, device, signature)
+    }
+
+    fn from_parts(p: Parts, tokenizer: &Path, opts: BertOptions, device: &Device, signature: String) -> Result<Self> {
+        let config: Config = serde_json::from_value(p.config)
+            .map_err(|e| ModelError::file(&p.source, format!("not a BERT config: {e}")))?;
+        let vb = VarBuilder::from_tensors(p.tensors, DType::F32, device);
+        let model = BertModel::load(vb, &config).map_err(|e| ModelError::file(&p.source, e.to_string()))?;
+        let tokenizer = super::tokenize::load_tokenizer(tokenizer)?;
         Ok(BertEncoder {
             model,
             tokenizer,
-            pooling,
-            max_len,
+            pooling: p.pooling,
+            max_len: p.max_len,
             normalize: opts.normalize,
             max_batch_tokens: opts.max_batch_tokens,
             dim: config.hidden_size,

@@ -10,6 +10,7 @@ pub mod frozen;
 pub mod llm;
 pub mod lora;
 pub mod prompt;
+pub mod quantize;
 pub mod qwen2;
 pub mod source;
 pub mod tokenize;

@@ -1,0 +1,57 @@
+//! int8 weight files for the browser runner: a BERT sentence encoder's safetensors → `QWeights` (matrices and
+//! embedding tables per-row int8, LayerNorm weights and biases f32; the pooler and position ids dropped), with the
+//! model config, pooling and max sequence length in the header.
+
+use std::path::Path;
+
+use candle_core::{DType, Device};
+use drbench_harness::qweights::{QData, QTensor, QWeights, quantize_rows};
+
+use super::error::{ModelError, Result};
+
+fn read_json(path: &Path) -> Option<serde_json::Value> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+/// Quantizes the BERT encoder in `dir` (config.json, model.safetensors, sentence-transformers files).
+pub fn quantize_bert(dir: &Path) -> Result<QWeights> {
+    let cfg_path = dir.join("config.json");
+    let bert = read_json(&cfg_path).ok_or_else(|| ModelError::file(&cfg_path, "missing or not JSON"))?;
+    if bert["model_type"] != "bert" {
+        return Err(ModelError::file(&cfg_path, format!("model_type {}: only BERT encoders", bert["model_type"])));
+    }
+    let pooling = match read_json(&dir.join("1_Pooling/config.json")) {
+        Some(v) if v["pooling_mode_cls_token"].as_bool() == Some(true) => "cls",
+        _ => "mean",
+    };
+    let max_len = read_json(&dir.join("sentence_bert_config.json")).and_then(|v| v["max_seq_length"].as_u64());
+    let weights = dir.join("model.safetensors");
+    let tensors = candle_core::safetensors::load(&weights, &Device::Cpu)
+        .map_err(|e| ModelError::file(&weights, e.to_string()))?;
+    let mut names: Vec<&String> = tensors.keys().collect();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        if name.starts_with("pooler.") || name.ends_with("position_ids") {
+            continue;
+        }
+        let t = tensors[name].to_dtype(DType::F32)?;
+        let shape = t.dims().to_vec();
+        let values = t.flatten_all()?.to_vec1::<f32>()?;
+        let data = if shape.len() == 2 && !name.contains("LayerNorm") {
+            let (q, scales) = quantize_rows(&values, shape[0], shape[1]);
+            QData::I8Rows { q, scales }
+        } else {
+            QData::F32(values)
+        };
+        out.push(QTensor { name: name.clone(), shape, data });
+    }
+    let config = serde_json::json!({
+        "architecture": "bert",
+        "bert": bert,
+        "pooling": pooling,
+        "max_seq_length": max_len.unwrap_or(512),
+        "quantization": "int8, symmetric per output row (embedding tables: per token), f32 accumulation",
+    });
+    Ok(QWeights { config, tensors: out })
+}
