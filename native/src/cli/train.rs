@@ -19,7 +19,6 @@ use drbench_native::train::checkpoint::{TrainerState, latest_checkpoint, read_st
 use drbench_native::train::{Recipe, Trainer};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use sha2::Digest;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -131,13 +130,6 @@ impl TrainArgs {
     }
 }
 
-fn sha256_file(path: &Path) -> anyhow::Result<String> {
-    let mut f = std::fs::File::open(path).with_context(|| format!("{}", path.display()))?;
-    let mut h = sha2::Sha256::new();
-    std::io::copy(&mut f, &mut h).with_context(|| format!("{}", path.display()))?;
-    Ok(hex::encode(h.finalize()))
-}
-
 /// Keeps the first `steps` lines of the log (a resumed run rewrites what came after its checkpoint).
 fn truncate_log(path: &Path, steps: usize) -> anyhow::Result<()> {
     let Ok(text) = std::fs::read_to_string(path) else { return Ok(()) };
@@ -150,7 +142,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<std::process::ExitCode> {
     let recipe = a.recipe();
     recipe.check().map_err(anyhow::Error::msg)?;
     let groups = read_train_groups(&a.train)?;
-    let train_sha256 = sha256_file(&a.train)?;
+    let train_sha256 = drbench_native::store::verify::sha256_file(&a.train)?;
     let mut sampler = Sampler::new(
         &groups,
         recipe.train_group_size,

@@ -73,7 +73,24 @@ struct Parts {
     source: PathBuf,
 }
 
-fn read_json(path: &Path) -> Result<serde_json::Value> {
+/// The pooling a sentence-transformers folder declares (`1_Pooling/config.json`; mean when absent).
+pub fn folder_pooling(dir: &Path) -> Pooling {
+    match read_json(&dir.join("1_Pooling/config.json")) {
+        Ok(v) if v["pooling_mode_cls_token"].as_bool() == Some(true) => Pooling::Cls,
+        _ => Pooling::Mean,
+    }
+}
+
+/// The `max_seq_length` a sentence-transformers folder declares (512 when absent).
+pub fn folder_max_len(dir: &Path) -> usize {
+    read_json(&dir.join("sentence_bert_config.json"))
+        .ok()
+        .and_then(|v| v["max_seq_length"].as_u64())
+        .map_or(512, |v| v as usize)
+}
+
+/// A JSON file, naming the file on error.
+pub fn read_json(path: &Path) -> Result<serde_json::Value> {
     let text = std::fs::read_to_string(path).map_err(|e| ModelError::file(path, e.to_string()))?;
     serde_json::from_str(&text).map_err(|e| ModelError::file(path, format!("bad JSON: {e}")))
 }
@@ -86,16 +103,8 @@ impl BertEncoder {
         let weights = dir.join("model.safetensors");
         let tensors =
             candle_core::safetensors::load(&weights, device).map_err(|e| ModelError::file(&weights, e.to_string()))?;
-        let pooling = opts.pooling.unwrap_or_else(|| match read_json(&dir.join("1_Pooling/config.json")) {
-            Ok(v) if v["pooling_mode_cls_token"].as_bool() == Some(true) => Pooling::Cls,
-            _ => Pooling::Mean,
-        });
-        let max_len = opts.max_len.unwrap_or_else(|| {
-            read_json(&dir.join("sentence_bert_config.json"))
-                .ok()
-                .and_then(|v| v["max_seq_length"].as_u64())
-                .map_or(512, |v| v as usize)
-        });
+        let pooling = opts.pooling.unwrap_or_else(|| folder_pooling(dir));
+        let max_len = opts.max_len.unwrap_or_else(|| folder_max_len(dir));
         let parts = Parts { config, tensors, pooling, max_len, source: weights };
         Self::from_parts(parts, &dir.join("tokenizer.json"), opts, device, signature)
     }

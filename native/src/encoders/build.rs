@@ -57,10 +57,8 @@ pub struct EncoderSpec {
 
 /// sha256 of an adapter's weights, so that caches and results tell adapters apart even at one path.
 fn adapter_identity(dir: &std::path::Path) -> Result<String> {
-    use sha2::Digest;
     let path = dir.join("adapter_model.safetensors");
-    let bytes = std::fs::read(&path).map_err(|e| ModelError::file(&path, e.to_string()))?;
-    Ok(hex::encode(sha2::Sha256::digest(&bytes)))
+    crate::store::verify::sha256_file(&path).map_err(|e| ModelError::file(&path, e.to_string()))
 }
 
 fn model_type(dir: &std::path::Path) -> Result<String> {

@@ -7,24 +7,20 @@ use std::path::Path;
 use candle_core::{DType, Device};
 use drbench_harness::qweights::{QData, QTensor, QWeights, quantize_rows};
 
+use super::bert::{Pooling, folder_max_len, folder_pooling, read_json};
 use super::error::{ModelError, Result};
-
-fn read_json(path: &Path) -> Option<serde_json::Value> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
-}
 
 /// Quantizes the BERT encoder in `dir` (config.json, model.safetensors, sentence-transformers files).
 pub fn quantize_bert(dir: &Path) -> Result<QWeights> {
     let cfg_path = dir.join("config.json");
-    let bert = read_json(&cfg_path).ok_or_else(|| ModelError::file(&cfg_path, "missing or not JSON"))?;
+    let bert = read_json(&cfg_path)?;
     if bert["model_type"] != "bert" {
         return Err(ModelError::file(&cfg_path, format!("model_type {}: only BERT encoders", bert["model_type"])));
     }
-    let pooling = match read_json(&dir.join("1_Pooling/config.json")) {
-        Some(v) if v["pooling_mode_cls_token"].as_bool() == Some(true) => "cls",
-        _ => "mean",
+    let pooling = match folder_pooling(dir) {
+        Pooling::Cls => "cls",
+        Pooling::Mean => "mean",
     };
-    let max_len = read_json(&dir.join("sentence_bert_config.json")).and_then(|v| v["max_seq_length"].as_u64());
     let weights = dir.join("model.safetensors");
     let tensors = candle_core::safetensors::load(&weights, &Device::Cpu)
         .map_err(|e| ModelError::file(&weights, e.to_string()))?;
@@ -50,7 +46,7 @@ pub fn quantize_bert(dir: &Path) -> Result<QWeights> {
         "architecture": "bert",
         "bert": bert,
         "pooling": pooling,
-        "max_seq_length": max_len.unwrap_or(512),
+        "max_seq_length": folder_max_len(dir),
         "quantization": "int8, symmetric per output row (embedding tables: per token), f32 accumulation",
     });
     Ok(QWeights { config, tensors: out })
