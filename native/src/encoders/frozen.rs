@@ -29,9 +29,19 @@ impl FrozenMatmul {
         Ok((rows, inner, out, Shape::from(dims)))
     }
 
-    fn layouts(&self, l: &Layout, rows: usize, inner: usize) -> candle_core::Result<(Layout, Layout)> {
-        let (_, w_l) = self.w.storage_and_layout();
-        Ok((Layout::contiguous_with_offset((rows, inner), l.start_offset()), w_l.transpose(0, 1)?))
+    /// The forward on any backend: `x` (storage `s`, layout `l`) times the weight's storage of the same backend,
+    /// picked out of the weight's `Storage` by `pick`.
+    fn forward_on<S: BackendStorage>(
+        &self,
+        s: &S,
+        l: &Layout,
+        pick: fn(&Storage) -> Option<&S>,
+    ) -> candle_core::Result<(S, Shape)> {
+        let (rows, inner, out, shape) = self.dims(l)?;
+        let (w_st, w_l) = self.w.storage_and_layout();
+        let Some(w) = pick(&w_st) else { candle_core::bail!("frozen matmul: weight and input on different devices") };
+        let x_l = Layout::contiguous_with_offset((rows, inner), l.start_offset());
+        Ok((s.matmul(w, (1, rows, out, inner), &x_l, &w_l.transpose(0, 1)?)?, shape))
     }
 }
 
@@ -41,19 +51,11 @@ impl CustomOp1 for FrozenMatmul {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (rows, inner, out, shape) = self.dims(l)?;
-        let (x_l, w_t) = self.layouts(l, rows, inner)?;
-        let (w_st, _) = self.w.storage_and_layout();
-        let Storage::Cpu(w) = &*w_st else { candle_core::bail!("frozen matmul: weight not on the CPU") };
-        Ok((s.matmul(w, (1, rows, out, inner), &x_l, &w_t)?, shape))
+        self.forward_on(s, l, |w| if let Storage::Cpu(w) = w { Some(w) } else { None })
     }
 
     fn cuda_fwd(&self, s: &CudaStorage, l: &Layout) -> candle_core::Result<(CudaStorage, Shape)> {
-        let (rows, inner, out, shape) = self.dims(l)?;
-        let (x_l, w_t) = self.layouts(l, rows, inner)?;
-        let (w_st, _) = self.w.storage_and_layout();
-        let Storage::Cuda(w) = &*w_st else { candle_core::bail!("frozen matmul: weight not on the GPU") };
-        Ok((s.matmul(w, (1, rows, out, inner), &x_l, &w_t)?, shape))
+        self.forward_on(s, l, |w| if let Storage::Cuda(w) = w { Some(w) } else { None })
     }
 
     fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> candle_core::Result<Option<Tensor>> {
