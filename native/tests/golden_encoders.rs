@@ -1,5 +1,8 @@
 //! Encoder parity with PyTorch (../shared/golden): the tiny random Qwen2 (prompts, token ids, embeddings, alone
-//! and as one left-padded batch) and all-MiniLM-L6-v2 (token ids, embeddings), each to 1e-4.
+//! and as one left-padded batch) and all-MiniLM-L6-v2 (token ids, embeddings), each to 1e-4. Every body runs on
+//! each device compiled in (`common::devices`: the CPU, and CUDA in a `--features cuda` build).
+
+mod common;
 
 use std::path::{Path, PathBuf};
 
@@ -13,11 +16,7 @@ use serde_json::Value;
 
 const TOL: f32 = 1e-4;
 
-fn shared() -> PathBuf {
-    std::env::var_os("DRBENCH_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-}
+use common::{devices, shared};
 
 fn json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
@@ -66,8 +65,9 @@ fn qwen2_tiny_equals_transformers_alone_and_left_padded() {
     let tokenizer_dir = shared().join("mirror/models/qwen2.5-coder-0.5b-instruct");
     let expected = json(&golden.join("expected.json"));
     let texts = inputs_by_id(&expected);
-    for mode_name in ["promptreps", "eos"] {
-        let model = load_hf(&golden, DType::F32, &Device::Cpu).unwrap();
+    for ((dev_name, dev), mode_name) in devices().into_iter().flat_map(|d| [(d.clone(), "promptreps"), (d, "eos")]) {
+        let mode_name: &str = mode_name;
+        let model = load_hf(&golden, DType::F32, &dev).unwrap();
         let opts =
             LlmOptions { mode: mode(mode_name), max_text_tokens: 4096, normalize: false, ..LlmOptions::default() };
         let enc = LlmEncoder::new(model, &tokenizer_dir, opts, "qwen2-tiny".into()).unwrap();
@@ -82,13 +82,13 @@ fn qwen2_tiny_equals_transformers_alone_and_left_padded() {
             assert_eq!(p.ids, ints(&c["token_ids"]), "{mode_name} {id}: token ids");
             let alone = enc.embed_ids(std::slice::from_ref(&p.ids)).unwrap();
             let d = max_abs_diff(&alone, &floats(&c["embedding"]));
-            assert!(d <= TOL, "{mode_name} {id}: alone, max abs diff {d}");
+            assert!(d <= TOL, "{dev_name} {mode_name} {id}: alone, max abs diff {d}");
             batch.push(p.ids);
         }
         let together = enc.embed_ids(&batch).unwrap();
         for (i, c) in cases.iter().enumerate() {
             let d = max_abs_diff(&together[i * 32..(i + 1) * 32], &floats(&c["embedding"]));
-            assert!(d <= TOL, "{mode_name} {}: in a left-padded batch, max abs diff {d}", c["input_id"]);
+            assert!(d <= TOL, "{dev_name} {mode_name} {}: in a left-padded batch, max abs diff {d}", c["input_id"]);
         }
     }
 }
@@ -101,23 +101,26 @@ fn qwen2_tiny_bf16_left_padded_batch_stays_finite_and_close() {
     let tokenizer_dir = shared().join("mirror/models/qwen2.5-coder-0.5b-instruct");
     let expected = json(&golden.join("expected.json"));
     let texts = inputs_by_id(&expected);
-    let model = load_hf(&golden, DType::BF16, &Device::Cpu).unwrap();
-    let opts = LlmOptions { mode: PromptMode::Eos, max_text_tokens: 4096, normalize: false, ..LlmOptions::default() };
-    let enc = LlmEncoder::new(model, &tokenizer_dir, opts, "qwen2-tiny-bf16".into()).unwrap();
-    let cases: Vec<&Value> = expected["cases"].as_array().unwrap().iter().filter(|c| c["mode"] == "eos").collect();
-    let batch: Vec<Vec<u32>> = cases
-        .iter()
-        .map(|c| {
-            let (kind, text) = &texts[c["input_id"].as_str().unwrap()];
-            enc.prepare(text, role(kind)).unwrap().ids
-        })
-        .collect();
-    assert!(batch.iter().map(Vec::len).min() < batch.iter().map(Vec::len).max(), "the batch needs padding");
-    let together = enc.embed_ids(&batch).unwrap();
-    assert!(together.iter().all(|x| x.is_finite()), "bf16 batch produced non-finite values");
-    for (i, c) in cases.iter().enumerate() {
-        let cos = cosine(&together[i * 32..(i + 1) * 32], &floats(&c["embedding"]));
-        assert!(cos >= 0.99, "{}: bf16 cosine {cos} to transformers f32", c["input_id"]);
+    for (dev_name, dev) in devices() {
+        let model = load_hf(&golden, DType::BF16, &dev).unwrap();
+        let opts =
+            LlmOptions { mode: PromptMode::Eos, max_text_tokens: 4096, normalize: false, ..LlmOptions::default() };
+        let enc = LlmEncoder::new(model, &tokenizer_dir, opts, "qwen2-tiny-bf16".into()).unwrap();
+        let cases: Vec<&Value> = expected["cases"].as_array().unwrap().iter().filter(|c| c["mode"] == "eos").collect();
+        let batch: Vec<Vec<u32>> = cases
+            .iter()
+            .map(|c| {
+                let (kind, text) = &texts[c["input_id"].as_str().unwrap()];
+                enc.prepare(text, role(kind)).unwrap().ids
+            })
+            .collect();
+        assert!(batch.iter().map(Vec::len).min() < batch.iter().map(Vec::len).max(), "the batch needs padding");
+        let together = enc.embed_ids(&batch).unwrap();
+        assert!(together.iter().all(|x| x.is_finite()), "{dev_name}: bf16 batch produced non-finite values");
+        for (i, c) in cases.iter().enumerate() {
+            let cos = cosine(&together[i * 32..(i + 1) * 32], &floats(&c["embedding"]));
+            assert!(cos >= 0.99, "{dev_name} {}: bf16 cosine {cos} to transformers f32", c["input_id"]);
+        }
     }
 }
 
@@ -125,16 +128,19 @@ fn qwen2_tiny_bf16_left_padded_batch_stays_finite_and_close() {
 fn minilm_equals_sentence_transformers() {
     let dir = shared().join("mirror/models/all-MiniLM-L6-v2");
     let expected = json(&shared().join("golden/minilm/expected.json"));
-    let mut enc = BertEncoder::load(&dir, BertOptions::default(), &Device::Cpu, "minilm".into()).unwrap();
-    let cases = expected["cases"].as_array().unwrap();
-    for c in cases {
-        assert_eq!(enc.token_ids(c["text"].as_str().unwrap()).unwrap(), ints(&c["token_ids"]), "{}", c["input_id"]);
-    }
-    let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
-    let got = enc.encode(&texts, Role::Passage).unwrap();
-    for (i, c) in cases.iter().enumerate() {
-        let d = max_abs_diff(&got[i * 384..(i + 1) * 384], &floats(&c["embedding"]));
-        assert!(d <= TOL, "{}: max abs diff {d}", c["input_id"]);
+    for (dev_name, dev) in devices() {
+        let mut enc = BertEncoder::load(&dir, BertOptions::default(), &dev, "minilm".into()).unwrap();
+        let cases = expected["cases"].as_array().unwrap();
+        for c in cases {
+            let ids = enc.token_ids(c["text"].as_str().unwrap()).unwrap();
+            assert_eq!(ids, ints(&c["token_ids"]), "{}", c["input_id"]);
+        }
+        let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
+        let got = enc.encode(&texts, Role::Passage).unwrap();
+        for (i, c) in cases.iter().enumerate() {
+            let d = max_abs_diff(&got[i * 384..(i + 1) * 384], &floats(&c["embedding"]));
+            assert!(d <= TOL, "{dev_name} {}: max abs diff {d}", c["input_id"]);
+        }
     }
 }
 
@@ -165,9 +171,11 @@ fn qwen25_coder_05b_gguf_dequantized_and_quantized() {
     let tokenizer_dir = shared().join("mirror/models/qwen2.5-coder-0.5b-instruct");
     let texts = inputs_by_id(&expected);
     let path = qwen_gguf();
-    for weights in [GgufWeights::Dequantized, GgufWeights::Quantized] {
-        for mode_name in ["promptreps", "eos"] {
-            let model = load_gguf(&path, weights, DType::F32, &Device::Cpu).unwrap();
+    for (dev_name, dev) in devices() {
+        for (weights, mode_name) in
+            [GgufWeights::Dequantized, GgufWeights::Quantized].into_iter().flat_map(|w| [(w, "promptreps"), (w, "eos")])
+        {
+            let model = load_gguf(&path, weights, DType::F32, &dev).unwrap();
             let opts =
                 LlmOptions { mode: mode(mode_name), max_text_tokens: 4096, normalize: true, ..LlmOptions::default() };
             let mut enc = LlmEncoder::new(model, &tokenizer_dir, opts, "qwen0.5b".into()).unwrap();
@@ -183,12 +191,12 @@ fn qwen25_coder_05b_gguf_dequantized_and_quantized() {
                 match weights {
                     GgufWeights::Dequantized => {
                         let d = max_abs_diff(&got, &want);
-                        assert!(d <= TOL, "dequantized {mode_name} {id}: max abs diff {d} (normalized)");
+                        assert!(d <= TOL, "{dev_name} dequantized {mode_name} {id}: max abs diff {d} (normalized)");
                     }
                     GgufWeights::Quantized => {
                         let min = if mode_name == "promptreps" { 0.999 } else { 0.995 };
                         let cos = cosine(&got, &want);
-                        assert!(cos >= min, "quantized {mode_name} {id}: cosine {cos} < {min}");
+                        assert!(cos >= min, "{dev_name} quantized {mode_name} {id}: cosine {cos} < {min}");
                     }
                 }
             }
@@ -219,12 +227,36 @@ fn qwen25_vl_layout_loads_the_text_path() {
     std::fs::write(dir.path().join("config.json"), vl.to_string()).unwrap();
     let tokenizer_dir = shared().join("mirror/models/qwen2.5-coder-0.5b-instruct");
     let opts = || LlmOptions { mode: PromptMode::Promptreps, normalize: false, ..LlmOptions::default() };
-    let plain =
-        LlmEncoder::new(load_hf(&golden, DType::F32, &Device::Cpu).unwrap(), &tokenizer_dir, opts(), "a".into())
+    for (dev_name, dev) in devices() {
+        let plain =
+            LlmEncoder::new(load_hf(&golden, DType::F32, &dev).unwrap(), &tokenizer_dir, opts(), "a".into()).unwrap();
+        let vl = LlmEncoder::new(load_hf(dir.path(), DType::F32, &dev).unwrap(), &tokenizer_dir, opts(), "b".into())
             .unwrap();
-    let vl =
-        LlmEncoder::new(load_hf(dir.path(), DType::F32, &Device::Cpu).unwrap(), &tokenizer_dir, opts(), "b".into())
+        let ids = plain.prepare("what is the capital of france", Role::Query).unwrap().ids;
+        assert_eq!(plain.embed_ids(std::slice::from_ref(&ids)).unwrap(), vl.embed_ids(&[ids]).unwrap(), "{dev_name}");
+    }
+}
+
+/// A bare `Qwen2Model` checkpoint (what `Qwen2Model.save_pretrained` and merged RepLLaMA/Tevatron models write)
+/// has no `model.` prefix: it must load and give the same embeddings.
+#[test]
+fn bare_qwen2model_layout_loads() {
+    let golden = shared().join("golden/qwen2-tiny");
+    let tensors = candle_core::safetensors::load(golden.join("model.safetensors"), &Device::Cpu).unwrap();
+    let bare: std::collections::HashMap<String, candle_core::Tensor> =
+        tensors.into_iter().filter_map(|(k, v)| k.strip_prefix("model.").map(|rest| (rest.to_string(), v))).collect();
+    assert!(bare.contains_key("embed_tokens.weight"));
+    let dir = tempfile::tempdir().unwrap();
+    candle_core::safetensors::save(&bare, dir.path().join("model.safetensors")).unwrap();
+    std::fs::copy(golden.join("config.json"), dir.path().join("config.json")).unwrap();
+    let tokenizer_dir = shared().join("mirror/models/qwen2.5-coder-0.5b-instruct");
+    let opts = || LlmOptions { mode: PromptMode::Eos, normalize: false, ..LlmOptions::default() };
+    for (dev_name, dev) in devices() {
+        let plain =
+            LlmEncoder::new(load_hf(&golden, DType::F32, &dev).unwrap(), &tokenizer_dir, opts(), "a".into()).unwrap();
+        let bare = LlmEncoder::new(load_hf(dir.path(), DType::F32, &dev).unwrap(), &tokenizer_dir, opts(), "b".into())
             .unwrap();
-    let ids = plain.prepare("what is the capital of france", Role::Query).unwrap().ids;
-    assert_eq!(plain.embed_ids(std::slice::from_ref(&ids)).unwrap(), vl.embed_ids(&[ids]).unwrap());
+        let ids = plain.prepare("a passage about retrieval", Role::Passage).unwrap().ids;
+        assert_eq!(plain.embed_ids(std::slice::from_ref(&ids)).unwrap(), bare.embed_ids(&[ids]).unwrap(), "{dev_name}");
+    }
 }

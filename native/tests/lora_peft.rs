@@ -33,6 +33,7 @@ fn spec(adapter: Option<PathBuf>, merge: bool) -> EncoderSpec {
         gguf: GgufWeights::Dequantized,
         normalize: true,
         batch_size: 16,
+        max_batch_tokens: None,
         adapter,
         merge_adapter: merge,
     }

@@ -44,6 +44,7 @@ fn golden(case: &Case, device: DeviceKind) -> GoldenResult {
         gguf: GgufWeights::Dequantized,
         normalize: true,
         batch_size: 16,
+        max_batch_tokens: None,
         adapter: None,
         merge_adapter: false,
     };

@@ -106,6 +106,7 @@ fn encoder_spec(m: &ModelEntry, device: DeviceKind, store: &Store) -> anyhow::Re
         gguf: e(m, m.gguf_weights.as_deref().map_or(Ok(GgufWeights::Quantized), |g| parse_enum("gguf_weights", g)))?,
         normalize: true,
         batch_size: m.batch_size.unwrap_or(16),
+        max_batch_tokens: m.max_batch_tokens,
         adapter: m.adapter.as_ref().map(PathBuf::from),
         merge_adapter: m.merge_adapter.unwrap_or(false),
     })

@@ -37,9 +37,13 @@ pub struct ModelArgs {
     /// Do not L2-normalise embeddings (score = dot product of raw vectors).
     #[arg(long)]
     pub no_normalize: bool,
-    /// Max sequences per forward pass (LLMs; batches are also capped at 8,192 tokens).
+    /// Max sequences per forward pass (LLMs; batches are also capped by --max-batch-tokens).
     #[arg(long, default_value_t = 16)]
     pub batch_size: usize,
+    /// Token budget per forward pass, batch × longest sequence (default 8,192 for LLMs, 16,384 for encoders);
+    /// raise it on a GPU.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_batch_tokens: Option<u64>,
     /// A LoRA adapter folder (PEFT layout: adapter_config.json + adapter_model.safetensors), e.g. from
     /// `drbench train`, run beside the frozen weights.
     #[arg(long, value_name = "DIR")]
@@ -64,6 +68,7 @@ impl ModelArgs {
             gguf: self.gguf_weights,
             normalize: !self.no_normalize,
             batch_size: self.batch_size,
+            max_batch_tokens: self.max_batch_tokens.map(|n| n as usize),
             adapter: self.adapter.clone(),
             merge_adapter: self.merge,
         })

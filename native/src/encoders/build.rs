@@ -49,6 +49,9 @@ pub struct EncoderSpec {
     pub normalize: bool,
     /// Max sequences per batch (LLM).
     pub batch_size: usize,
+    /// Token budget per forward pass (batch × longest sequence); None = the encoder's default (8,192 for LLMs,
+    /// 16,384 for BERT). GPUs want more than CPUs.
+    pub max_batch_tokens: Option<usize>,
     /// A LoRA adapter folder (PEFT layout) for the LLM.
     pub adapter: Option<PathBuf>,
     /// Merge the adapter into the weights (dense weights only) instead of running it as a separate path.
@@ -106,7 +109,7 @@ pub fn build_encoder(spec: &EncoderSpec) -> Result<Box<dyn Encoder>> {
             max_text_tokens: spec.max_length.unwrap_or(512),
             normalize: spec.normalize,
             batch_size: spec.batch_size,
-            ..LlmOptions::default()
+            max_batch_tokens: spec.max_batch_tokens.unwrap_or(LlmOptions::default().max_batch_tokens),
         };
         Ok(Box::new(LlmEncoder::new(model, &tokenizer_dir, opts, signature.clone())?.with_adapter(adapter)))
     };
@@ -133,7 +136,7 @@ pub fn build_encoder(spec: &EncoderSpec) -> Result<Box<dyn Encoder>> {
                 pooling: Some(pooling),
                 max_len: spec.max_length,
                 normalize: spec.normalize,
-                ..BertOptions::default()
+                max_batch_tokens: spec.max_batch_tokens.unwrap_or(BertOptions::default().max_batch_tokens),
             };
             Ok(Box::new(BertEncoder::load(dir, opts, &dev, signature)?))
         }

@@ -64,9 +64,12 @@ pub fn load_hf(dir: &Path, dtype: DType, device: &Device) -> Result<Qwen2> {
         let part = candle_core::safetensors::load(&f, device).map_err(|e| ModelError::file(&f, e.to_string()))?;
         tensors.extend(part);
     }
-    // Qwen2.5-VL (newer transformers) keeps the language model under `model.language_model.`.
+    // Qwen2.5-VL (newer transformers) keeps the language model under `model.language_model.`; a bare Qwen2Model
+    // (e.g. a merged RepLLaMA/Tevatron checkpoint) has no prefix at all.
     let prefix = if tensors.contains_key("model.language_model.embed_tokens.weight") {
         "model.language_model."
+    } else if tensors.contains_key("embed_tokens.weight") {
+        ""
     } else {
         "model."
     };

@@ -92,6 +92,9 @@ pub struct ModelEntry {
     /// Dense: sequences per forward pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<usize>,
+    /// Dense: token budget per forward pass (batch × longest sequence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_batch_tokens: Option<usize>,
     /// Dense: a LoRA adapter folder (PEFT layout) applied to the model (supervised setting).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adapter: Option<String>,

@@ -28,3 +28,25 @@ pub fn drbench(cache: &Path, args: &[&str]) -> (i32, String, String) {
     let out = command(cache, args).output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
+
+/// The candle devices every parity test body runs on: the CPU, plus the first CUDA GPU when drbench is built with
+/// `--features cuda`. `DRBENCH_TEST_DEVICES=cpu,cuda` (any subset) narrows the list; a CUDA device that is asked
+/// for but cannot be opened fails the test rather than skipping it.
+pub fn devices() -> Vec<(&'static str, candle_core::Device)> {
+    let wanted = std::env::var("DRBENCH_TEST_DEVICES")
+        .unwrap_or_else(|_| if cfg!(feature = "cuda") { "cpu,cuda".into() } else { "cpu".into() });
+    wanted
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|name| match name {
+            "cpu" => ("cpu", candle_core::Device::Cpu),
+            "cuda" => (
+                "cuda",
+                candle_core::Device::new_cuda(0)
+                    .unwrap_or_else(|e| panic!("DRBENCH_TEST_DEVICES names cuda, but no CUDA device opens: {e}")),
+            ),
+            other => panic!("DRBENCH_TEST_DEVICES: unknown device {other:?} (cpu, cuda)"),
+        })
+        .collect()
+}
