@@ -8,7 +8,8 @@
    prompt (`Passage: ` + text cut to 512 tokens + `<|endoftext|>`, last-token pooling): transformers bf16 sdpa
    vs `drbench embed --device cuda --dtype bf16`, both with length-sorted, left-padded batches, at drbench's
    default batching (16 sequences, 8,192 tokens) and at a GPU-sized one (64 sequences, 32,768 tokens): real
-   (non-pad) tokens/s, model loading excluded; cosine between the two tools' embeddings of each text.
+   (non-pad) tokens/s, model loading excluded; cosine between the two tools' embeddings of each text, and of
+   each to transformers f32 on the first --ref-docs texts, where drbench f32 is compared too.
 
 Prints one JSON line per figure. Texts: SciFact corpus in file order (title + " " + text), from --texts.
 usage (on the GPU host): python3 bench/gpu/encode_vs_pytorch_gpu.py --drbench BIN --texts F.jsonl
@@ -132,7 +133,13 @@ def qwen_section(a, texts):
     torch.manual_seed(0)
     t = time.perf_counter()
     with torch.device(a.device):
-        model = Qwen2Model(cfg).to(torch.bfloat16).eval()
+        model = Qwen2Model(cfg)
+        # `.to(bfloat16)` would also round RoPE's inv_freq buffer to bf16 (from_pretrained(dtype=bf16) keeps it
+        # f32): that alone cost the f32 reference 0.95 cosine to drbench on this shape. Keep it f32.
+        inv_freq = model.rotary_emb.inv_freq.clone()
+        model = model.to(torch.bfloat16).eval()
+        model.rotary_emb.inv_freq = inv_freq
+        model.rotary_emb.original_inv_freq = inv_freq
     folder = os.path.join(a.work, "qwen7b-random")
     os.makedirs(folder, exist_ok=True)
     save_file({f"model.{k}": v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()},
@@ -172,6 +179,14 @@ def qwen_section(a, texts):
              real_tokens=real, encode_s=secs, tokens_per_s=real / secs, docs_per_s=len(seqs) / secs)
         if max_seqs == 16:
             ref16 = ref
+    # f32 reference (TF32 off, PyTorch's default for matmuls) on the first --ref-docs texts: how far each bf16
+    # tool is from it, and drbench f32 against it.
+    n_ref = min(a.ref_docs, len(seqs))
+    model = model.float()
+    ref32 = torch_encode(16, 8192, n=n_ref)
+    cos = (ref16[:n_ref] * ref32).sum(1)
+    emit(what="qwen7b-f32-reference", tool=f"transformers bf16 sdpa {a.device}", docs=n_ref,
+         min_cosine_vs_torch_f32=float(cos.min()), mean_cosine_vs_torch_f32=float(cos.mean()))
     del model
     if a.device == "cuda":
         torch.cuda.empty_cache()
@@ -182,8 +197,17 @@ def qwen_section(a, texts):
         if stats is None:
             continue
         cos = (emb * ref16).sum(1)
+        cos32 = (emb[:n_ref] * ref32).sum(1)
         emit(what="qwen7b", tool=f"drbench bf16 {a.device}", max_seqs=max_seqs, max_batch_tokens=max_tokens,
-             min_cosine_vs_torch_bf16=float(cos.min()), mean_cosine_vs_torch_bf16=float(cos.mean()), **stats)
+             min_cosine_vs_torch_bf16=float(cos.min()), mean_cosine_vs_torch_bf16=float(cos.mean()),
+             min_cosine_vs_torch_f32=float(cos32.min()), mean_cosine_vs_torch_f32=float(cos32.mean()), **stats)
+    stats, emb = drbench_embed(a.drbench, ["--model", folder, "--tokenizer", a.qwen_tokenizer, "--mode", "eos",
+                                           "--device", a.device, "--dtype", "f32"], texts[:n_ref], a.work, "qwen7b-f32")
+    if stats is not None:
+        cos32 = (emb * ref32).sum(1)
+        emit(what="qwen7b-f32-reference", tool=f"drbench f32 {a.device}", docs=n_ref,
+             max_abs_diff_vs_torch_f32=float(np.abs(emb - ref32).max()), min_cosine_vs_torch_f32=float(cos32.min()),
+             **stats)
 
 
 def main():
@@ -196,6 +220,7 @@ def main():
     ap.add_argument("--bert-docs", type=int, default=2000)
     ap.add_argument("--qwen-docs", type=int, default=1000)
     ap.add_argument("--layers", type=int, default=28)
+    ap.add_argument("--ref-docs", type=int, default=64, help="texts encoded by the f32 references (7B shape)")
     ap.add_argument("--only", choices=["bert", "qwen"])
     ap.add_argument("--device", default="cuda", help="cpu with --dry-run: checks this script on a CPU machine")
     ap.add_argument("--dry-run", action="store_true", help="a 2-layer, 64-wide Qwen2 instead of the 7B shape")

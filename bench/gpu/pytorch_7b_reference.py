@@ -37,7 +37,11 @@ def main():
     torch.manual_seed(0)
     t = time.perf_counter()
     with torch.device("cuda"):
-        model = Qwen2Model(cfg).to(torch.bfloat16).eval()
+        model = Qwen2Model(cfg)
+        inv_freq = model.rotary_emb.inv_freq.clone()  # `.to(bf16)` would round it; from_pretrained keeps it f32
+        model = model.to(torch.bfloat16).eval()
+        model.rotary_emb.inv_freq = inv_freq
+        model.rotary_emb.original_inv_freq = inv_freq
     info = {"device": torch.cuda.get_device_name(), "torch": torch.__version__,
             "params_b": sum(p.numel() for p in model.parameters()) / 1e9, "init_s": time.perf_counter() - t}
     print(json.dumps({"what": "setup", **info}), flush=True)

@@ -63,7 +63,12 @@ impl Linear {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = self.weight.forward(x)?;
+        // Dense weights: one 2-D GEMM over all rows (candle's QMatMul would broadcast the weight into a batched
+        // GEMM per sequence).
+        let y = match self.dense_weight() {
+            Some(w) => matmul_t(x, w)?,
+            None => self.weight.forward(x)?,
+        };
         Ok(match &self.bias {
             Some(b) => y.broadcast_add(b)?,
             None => y,
@@ -293,22 +298,19 @@ impl Qwen2 {
         Ok((cos, sin))
     }
 
-    /// Additive mask `(batch, 1, seq, seq)`: 0 where query i may see key j (j ≤ i and j is a token), else the
-    /// most negative float (not -inf, so that rows of pads stay finite, as in transformers). Kept in f32 whatever
-    /// the model's dtype: f32::MIN would round to -inf in bf16 and turn rows of pads into NaN.
+    /// Additive mask `(batch, 1, seq, seq)`: 0 where query i may see key j (j ≤ i and j is a token), else very
+    /// negative (finite, so that rows of pads stay finite, as in transformers). Built on the device as causal
+    /// `(seq, seq)` + key padding `(batch, seq)`, each half of f32::MIN so that their sum stays finite: only
+    /// `seq² + batch·seq` numbers cross from the host. Kept in f32 (f64 for f64 models) whatever the model's
+    /// dtype: f32::MIN would round to -inf in bf16 and turn rows of pads into NaN.
     fn attention_mask(&self, mask: &[u8], b: usize, t: usize) -> Result<Tensor> {
-        let mut m = vec![0f32; b * t * t];
-        for r in 0..b {
-            let row = &mask[r * t..(r + 1) * t];
-            for i in 0..t {
-                for j in 0..t {
-                    if j > i || row[j] == 0 {
-                        m[(r * t + i) * t + j] = f32::MIN;
-                    }
-                }
-            }
-        }
-        Ok(Tensor::from_vec(m, (b, 1, t, t), &self.device)?.to_dtype(compute_dtype(self.dtype))?)
+        const MASKED: f32 = f32::MIN / 2.0;
+        let causal: Vec<f32> = (0..t * t).map(|ij| if ij % t > ij / t { MASKED } else { 0.0 }).collect();
+        let keys: Vec<f32> = mask.iter().map(|&m| if m == 0 { MASKED } else { 0.0 }).collect();
+        let cd = compute_dtype(self.dtype);
+        let causal = Tensor::from_vec(causal, (1, 1, t, t), &self.device)?.to_dtype(cd)?;
+        let keys = Tensor::from_vec(keys, (b, 1, 1, t), &self.device)?.to_dtype(cd)?;
+        Ok(causal.broadcast_add(&keys)?)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -338,10 +340,16 @@ impl Qwen2 {
             (candle_nn::rotary_emb::rope(&q, cos, sin)?, candle_nn::rotary_emb::rope(&k, cos, sin)?)
         };
         let rep = nh / nkv;
-        let k = repeat_kv(k, rep)?;
-        let v = repeat_kv(v, rep)?;
         let scale = 1.0 / (hd as f64).sqrt();
-        let scores = (q.matmul(&k.t()?)? * scale)?.to_dtype(cd)?.broadcast_add(mask)?;
+        let scores = if self.dtype == cd {
+            (q.matmul(&repeat_kv(k, rep)?.t()?)? * scale)?
+        } else {
+            // bf16/f16 models: scores from the half-precision q and k, but in f32, as fused attention kernels keep
+            // them (rounding the logits to bf16 before the softmax cost cosine to an f32 reference on 7B shapes).
+            (q.to_dtype(cd)? * scale)?.matmul(&repeat_kv(k.to_dtype(cd)?, rep)?.t()?)?
+        };
+        let scores = scores.broadcast_add(mask)?;
+        let v = repeat_kv(v, rep)?;
         let probs = if pass.differentiable {
             candle_nn::ops::softmax(&scores, D::Minus1)?
         } else {
