@@ -149,3 +149,25 @@ impl GoldenResult {
         GoldenResult { data, settings, queries: eval.num_queries(), mean, per_query }
     }
 }
+
+/// nDCG@10 (trec_eval `-c`) of exact dense search over `dim`-wide document and query embeddings of `task`.
+pub fn dense_ndcg10(task: &LoadedTask, docs: &[f32], queries: &[f32], dim: usize) -> f64 {
+    use drbench_harness::data::{Run, ScoredDoc};
+    use drbench_harness::metrics::{EvalOptions, Measure, evaluate_run};
+    let mut run = Run::new();
+    for (qi, hits) in drbench_harness::dense::exact_top_k(docs, queries, dim, 100).iter().enumerate() {
+        let scored = hits
+            .iter()
+            .map(|h| ScoredDoc { docid: task.corpus.get(h.doc as usize).id.to_string(), score: f64::from(h.score) })
+            .collect();
+        run.insert_query(task.queries.get(qi).id, scored);
+    }
+    let opts = EvalOptions { measures: vec![Measure::Ndcg(Some(10))], complete: true, remove_query_self: false };
+    evaluate_run(&run, &task.qrels, &opts).unwrap().mean[0]
+}
+
+/// The smallest cosine between matching rows of two sets of unit vectors.
+pub fn min_cosine(a: &[f32], b: &[f32], dim: usize) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.chunks(dim).zip(b.chunks(dim)).map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum::<f32>()).fold(1.0, f32::min)
+}

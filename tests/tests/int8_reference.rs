@@ -3,14 +3,12 @@
 //! within 0.01 — the quality the int8 runners (wgpu, browser) are then held to, against this reference.
 
 use candle_core::Device;
-use drbench_harness::data::{Run, ScoredDoc, SubsetSpec};
-use drbench_harness::dense::exact_top_k;
+use drbench_harness::data::SubsetSpec;
 use drbench_harness::encoder::{Encoder, Role};
-use drbench_harness::metrics::{EvalOptions, Measure, evaluate_run};
 use drbench_harness::qweights::QWeights;
 use drbench_native::encoders::bert::{BertEncoder, BertOptions};
 use drbench_native::encoders::quantize::quantize_bert;
-use drbench_tests::{LoadedTask, load_verified, shared_dir};
+use drbench_tests::{LoadedTask, dense_ndcg10, load_verified, min_cosine, shared_dir};
 
 fn ndcg10(enc: &mut dyn Encoder, task: &LoadedTask) -> (f64, Vec<f32>, Vec<f32>) {
     let docs: Vec<String> = task.corpus.iter().map(|d| d.flat_text()).collect();
@@ -18,16 +16,7 @@ fn ndcg10(enc: &mut dyn Encoder, task: &LoadedTask) -> (f64, Vec<f32>, Vec<f32>)
     let queries: Vec<&str> = task.queries.iter().map(|q| q.text).collect();
     let d = enc.encode(&doc_refs, Role::Passage).unwrap();
     let q = enc.encode(&queries, Role::Query).unwrap();
-    let mut run = Run::new();
-    for (qi, hits) in exact_top_k(&d, &q, enc.dim(), 100).iter().enumerate() {
-        let docs = hits
-            .iter()
-            .map(|h| ScoredDoc { docid: task.corpus.get(h.doc as usize).id.to_string(), score: f64::from(h.score) })
-            .collect();
-        run.insert_query(task.queries.get(qi).id, docs);
-    }
-    let opts = EvalOptions { measures: vec![Measure::Ndcg(Some(10))], complete: true, remove_query_self: false };
-    (evaluate_run(&run, &task.qrels, &opts).unwrap().mean[0], d, q)
+    (dense_ndcg10(task, &d, &q, enc.dim()), d, q)
 }
 
 #[test]
@@ -47,13 +36,7 @@ fn int8_minilm_stays_within_cosine_and_ndcg_bounds_of_f32() {
         BertEncoder::load_int8(file.path(), &dir, BertOptions::default(), &Device::Cpu, "int8".into()).unwrap();
     let (n32, d32, q32) = ndcg10(&mut f32_enc, &task);
     let (n8, d8, q8) = ndcg10(&mut int8_enc, &task);
-    let dim = 384;
-    let worst = d32
-        .chunks(dim)
-        .chain(q32.chunks(dim))
-        .zip(d8.chunks(dim).chain(q8.chunks(dim)))
-        .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>())
-        .fold(1f32, f32::min);
+    let worst = min_cosine(&d32, &d8, 384).min(min_cosine(&q32, &q8, 384));
     eprintln!(
         "int8 file {size} bytes (f32 safetensors {source}); nDCG@10 f32 {n32:.4}, int8 {n8:.4}; min cosine {worst:.5}"
     );

@@ -1,0 +1,372 @@
+//! A BERT sentence encoder (all-MiniLM-L6-v2 and its kind) on wgpu, from drbench's int8 weight file: int8
+//! matrices dequantized inside the matmul kernel (per-row scale, f32 accumulation), everything else f32, mean or
+//! CLS pooling and L2 normalisation as sentence-transformers. Batches are right-padded; pads never enter a
+//! softmax or a mean.
+
+use drbench_harness::qweights::{QData, QTensor, QWeights};
+
+use crate::error::GpuError;
+use crate::gpu::{Gpu, rows_grid};
+
+/// The BERT hyper-parameters the kernels need (from the weight file's `config.bert`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BertShape {
+    /// Model width.
+    pub hidden: usize,
+    /// Encoder layers.
+    pub layers: usize,
+    /// Attention heads.
+    pub heads: usize,
+    /// MLP width.
+    pub intermediate: usize,
+    /// LayerNorm epsilon.
+    pub eps: f32,
+    /// Position embeddings (the longest input).
+    pub max_positions: usize,
+}
+
+/// Limits of the kernels (workgroup arrays).
+const MAX_HIDDEN: usize = 1024;
+const MAX_SEQ: usize = 512;
+const MAX_HEAD_DIM: usize = 128;
+
+impl BertShape {
+    fn from_config(bert: &serde_json::Value) -> Result<BertShape, GpuError> {
+        let num = |k: &str| {
+            bert[k].as_u64().map(|v| v as usize).ok_or_else(|| GpuError::Model(format!("config.bert.{k} is missing")))
+        };
+        let act = bert["hidden_act"].as_str().unwrap_or("gelu");
+        if act != "gelu" {
+            return Err(GpuError::Model(format!("hidden_act {act:?}: only BERT's exact GELU is implemented")));
+        }
+        let s = BertShape {
+            hidden: num("hidden_size")?,
+            layers: num("num_hidden_layers")?,
+            heads: num("num_attention_heads")?,
+            intermediate: num("intermediate_size")?,
+            eps: bert["layer_norm_eps"].as_f64().unwrap_or(1e-12) as f32,
+            max_positions: num("max_position_embeddings")?,
+        };
+        let hd = s.hidden / s.heads.max(1);
+        if s.hidden > MAX_HIDDEN || hd * s.heads != s.hidden || hd > MAX_HEAD_DIM || s.hidden % 4 != 0 {
+            return Err(GpuError::Model(format!(
+                "hidden {} with {} heads: the kernels take hidden ≤ {MAX_HIDDEN}, a multiple of 4, split into heads of ≤ \
+                 {MAX_HEAD_DIM}",
+                s.hidden, s.heads
+            )));
+        }
+        Ok(s)
+    }
+}
+
+/// An int8 matrix on the GPU: rows packed four bytes per u32, per-row scales, and a bias.
+#[derive(Debug)]
+struct QLinear {
+    weight: wgpu::Buffer,
+    scale: wgpu::Buffer,
+    bias: wgpu::Buffer,
+    rows: usize,
+    cols: usize,
+}
+
+/// gamma then beta of a LayerNorm, in one buffer.
+#[derive(Debug)]
+struct Norm(wgpu::Buffer);
+
+#[derive(Debug)]
+struct Layer {
+    q: QLinear,
+    k: QLinear,
+    v: QLinear,
+    o: QLinear,
+    attn_norm: Norm,
+    up: QLinear,
+    down: QLinear,
+    out_norm: Norm,
+}
+
+/// The encoder: weights resident on the GPU.
+#[derive(Debug)]
+pub struct GpuBert {
+    gpu: Gpu,
+    shape: BertShape,
+    word: QLinear,
+    position: QLinear,
+    token_type: QLinear,
+    embed_norm: Norm,
+    /// Word, position and token type scales in one buffer (the embed kernel's 8-buffer budget).
+    embed_scales: wgpu::Buffer,
+    layers: Vec<Layer>,
+    cls: bool,
+    /// The weight file's `max_seq_length` (sentence-transformers truncation, special tokens included).
+    pub max_seq_length: usize,
+    /// Bytes of weights uploaded.
+    pub weight_bytes: usize,
+}
+
+fn pack_i8(q: &[i8]) -> Vec<u32> {
+    q.chunks(4)
+        .map(|c| {
+            let mut b = [0u8; 4];
+            for (d, s) in b.iter_mut().zip(c) {
+                *d = *s as u8;
+            }
+            u32::from_le_bytes(b)
+        })
+        .collect()
+}
+
+struct Tensors<'a>(std::collections::HashMap<&'a str, &'a QTensor>);
+
+impl<'a> Tensors<'a> {
+    fn get(&self, name: &str) -> Result<&'a QTensor, GpuError> {
+        self.0.get(name).copied().ok_or_else(|| GpuError::Model(format!("tensor {name} is missing")))
+    }
+
+    fn f32s(&self, name: &str, len: usize) -> Result<Vec<f32>, GpuError> {
+        let t = self.get(name)?;
+        match &t.data {
+            QData::F32(v) if v.len() == len => Ok(v.clone()),
+            _ => Err(GpuError::Model(format!("{name}: expected {len} f32 values, found shape {:?}", t.shape))),
+        }
+    }
+
+    fn linear(&self, gpu: &Gpu, prefix: &str, rows: usize, cols: usize, bias: bool) -> Result<QLinear, GpuError> {
+        let name = format!("{prefix}.weight");
+        let t = self.get(&name)?;
+        let QData::I8Rows { q, scales } = &t.data else {
+            return Err(GpuError::Model(format!("{name}: expected an int8 matrix")));
+        };
+        if t.shape != [rows, cols] || cols % 4 != 0 {
+            return Err(GpuError::Model(format!("{name}: shape {:?}, expected [{rows}, {cols}]", t.shape)));
+        }
+        let bias = if bias { self.f32s(&format!("{prefix}.bias"), rows)? } else { vec![0.0; rows] };
+        Ok(QLinear {
+            weight: gpu.storage(&name, &pack_i8(q)),
+            scale: gpu.storage(&name, scales),
+            bias: gpu.storage(&name, &bias),
+            rows,
+            cols,
+        })
+    }
+
+    fn norm(&self, gpu: &Gpu, prefix: &str, width: usize) -> Result<Norm, GpuError> {
+        let mut v = self.f32s(&format!("{prefix}.weight"), width)?;
+        v.extend(self.f32s(&format!("{prefix}.bias"), width)?);
+        Ok(Norm(gpu.storage(prefix, &v)))
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct U4(u32, u32, u32, u32);
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct U3F(u32, u32, u32, f32);
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct EmbedParams(u32, u32, u32, f32, u32, u32, u32, u32);
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct U2F(u32, u32, f32, u32);
+
+impl GpuBert {
+    /// Uploads a BERT from the bytes of a drbench int8 weight file (checksum verified).
+    pub fn from_bytes(gpu: Gpu, bytes: &[u8]) -> Result<GpuBert, GpuError> {
+        let q = QWeights::from_bytes(bytes)?;
+        if q.config["architecture"] != "bert" {
+            return Err(GpuError::Model(format!("architecture {}, expected \"bert\"", q.config["architecture"])));
+        }
+        let shape = BertShape::from_config(&q.config["bert"])?;
+        let t = Tensors(q.tensors.iter().map(|t| (t.name.as_str(), t)).collect());
+        let (h, m) = (shape.hidden, shape.intermediate);
+        let vocab = t.get("embeddings.word_embeddings.weight")?.shape.first().copied().unwrap_or(0);
+        let types = t.get("embeddings.token_type_embeddings.weight")?.shape.first().copied().unwrap_or(0);
+        let word = t.linear(&gpu, "embeddings.word_embeddings", vocab, h, false)?;
+        let position = t.linear(&gpu, "embeddings.position_embeddings", shape.max_positions, h, false)?;
+        let token_type = t.linear(&gpu, "embeddings.token_type_embeddings", types, h, false)?;
+        let embed_norm = t.norm(&gpu, "embeddings.LayerNorm", h)?;
+        let mut scales = Vec::new();
+        for name in ["word_embeddings", "position_embeddings", "token_type_embeddings"] {
+            if let QData::I8Rows { scales: s, .. } = &t.get(&format!("embeddings.{name}.weight"))?.data {
+                scales.extend_from_slice(s);
+            }
+        }
+        let embed_scales = gpu.storage("embedding scales", &scales);
+        let mut layers = Vec::with_capacity(shape.layers);
+        for i in 0..shape.layers {
+            let p = format!("encoder.layer.{i}");
+            layers.push(Layer {
+                q: t.linear(&gpu, &format!("{p}.attention.self.query"), h, h, true)?,
+                k: t.linear(&gpu, &format!("{p}.attention.self.key"), h, h, true)?,
+                v: t.linear(&gpu, &format!("{p}.attention.self.value"), h, h, true)?,
+                o: t.linear(&gpu, &format!("{p}.attention.output.dense"), h, h, true)?,
+                attn_norm: t.norm(&gpu, &format!("{p}.attention.output.LayerNorm"), h)?,
+                up: t.linear(&gpu, &format!("{p}.intermediate.dense"), m, h, true)?,
+                down: t.linear(&gpu, &format!("{p}.output.dense"), h, m, true)?,
+                out_norm: t.norm(&gpu, &format!("{p}.output.LayerNorm"), h)?,
+            });
+        }
+        let max_seq_length =
+            (q.config["max_seq_length"].as_u64().unwrap_or(512) as usize).min(shape.max_positions).min(MAX_SEQ);
+        Ok(GpuBert {
+            gpu,
+            cls: q.config["pooling"] == "cls",
+            shape,
+            word,
+            position,
+            token_type,
+            embed_norm,
+            embed_scales,
+            layers,
+            max_seq_length,
+            weight_bytes: bytes.len(),
+        })
+    }
+
+    /// Embedding width.
+    pub fn dim(&self) -> usize {
+        self.shape.hidden
+    }
+
+    /// The adapter in use, for reports.
+    pub fn adapter(&self) -> &str {
+        &self.gpu.adapter
+    }
+
+    fn matmul(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        x: &wgpu::Buffer,
+        lin: &QLinear,
+        rows: usize,
+        residual: Option<&wgpu::Buffer>,
+        gelu: bool,
+        out: &wgpu::Buffer,
+    ) {
+        let flags = u32::from(gelu) | (u32::from(residual.is_some()) << 1);
+        let params = U4(rows as u32, lin.rows as u32, lin.cols as u32, flags);
+        let res = residual.unwrap_or(&lin.bias);
+        let groups = ((lin.rows as u32).div_ceil(64), (rows as u32).div_ceil(64), 1);
+        self.gpu.dispatch(enc, "matmul_q8", &params, &[x, &lin.weight, &lin.scale, &lin.bias, res, out], groups);
+    }
+
+    fn layernorm(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        x: &wgpu::Buffer,
+        norm: &Norm,
+        rows: usize,
+        out: &wgpu::Buffer,
+    ) {
+        let params = U2F(rows as u32, self.shape.hidden as u32, self.shape.eps, 0);
+        self.gpu.dispatch(enc, "layernorm", &params, &[x, &norm.0, out], rows_grid(rows));
+    }
+
+    /// Embeddings of one batch of token id sequences (each with its special tokens, at most `max_seq_length`
+    /// long), `batch × dim` row-major, pooled and (if `normalize`) L2-normalised.
+    pub async fn embed_batch(&self, batch: &[Vec<u32>], normalize: bool) -> Result<Vec<f32>, GpuError> {
+        let b = batch.len();
+        let t = batch.iter().map(Vec::len).max().unwrap_or(0);
+        if b == 0 || t == 0 {
+            return Err(GpuError::Model("an empty batch or an empty sequence".into()));
+        }
+        if t > self.max_seq_length {
+            return Err(GpuError::Model(format!("a sequence of {t} tokens (at most {})", self.max_seq_length)));
+        }
+        let vocab = self.word.rows as u32;
+        if let Some(bad) = batch.iter().flatten().find(|&&id| id >= vocab) {
+            return Err(GpuError::Model(format!("token id {bad} is outside the vocabulary ({vocab})")));
+        }
+        let (h, rows) = (self.shape.hidden, b * t);
+        let mut ids = vec![0u32; rows];
+        let mut mask = vec![0u32; rows];
+        for (r, seq) in batch.iter().enumerate() {
+            ids[r * t..r * t + seq.len()].copy_from_slice(seq);
+            mask[r * t..r * t + seq.len()].iter_mut().for_each(|m| *m = 1);
+        }
+        let g = &self.gpu;
+        let ids = g.storage("ids", &ids);
+        let mask = g.storage("mask", &mask);
+        let x = g.scratch("x", rows * h);
+        let tmp = g.scratch("tmp", rows * h);
+        let (q, k, v, ctx) =
+            (g.scratch("q", rows * h), g.scratch("k", rows * h), g.scratch("v", rows * h), g.scratch("ctx", rows * h));
+        let inter = g.scratch("inter", rows * self.shape.intermediate);
+        let pooled = g.scratch("pooled", b * h);
+        let mut enc = g.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("bert") });
+        let pos_off = self.word.rows as u32;
+        let p = EmbedParams(
+            rows as u32,
+            t as u32,
+            h as u32,
+            self.shape.eps,
+            pos_off,
+            pos_off + self.position.rows as u32,
+            0,
+            0,
+        );
+        let tables = [&self.word.weight, &self.position.weight, &self.token_type.weight];
+        g.dispatch(
+            &mut enc,
+            "embed",
+            &p,
+            &[&ids, tables[0], tables[1], tables[2], &self.embed_scales, &self.embed_norm.0, &x],
+            rows_grid(rows),
+        );
+        let hd = h / self.shape.heads;
+        for l in &self.layers {
+            self.matmul(&mut enc, &x, &l.q, rows, None, false, &q);
+            self.matmul(&mut enc, &x, &l.k, rows, None, false, &k);
+            self.matmul(&mut enc, &x, &l.v, rows, None, false, &v);
+            let ap = U3F(t as u32, self.shape.heads as u32, hd as u32, 1.0 / (hd as f32).sqrt());
+            g.dispatch(
+                &mut enc,
+                "attention",
+                &ap,
+                &[&q, &k, &v, &mask, &ctx],
+                (t as u32, self.shape.heads as u32, b as u32),
+            );
+            self.matmul(&mut enc, &ctx, &l.o, rows, Some(&x), false, &tmp);
+            self.layernorm(&mut enc, &tmp, &l.attn_norm, rows, &x);
+            self.matmul(&mut enc, &x, &l.up, rows, None, true, &inter);
+            self.matmul(&mut enc, &inter, &l.down, rows, Some(&x), false, &tmp);
+            self.layernorm(&mut enc, &tmp, &l.out_norm, rows, &x);
+        }
+        let pp = U4(t as u32, h as u32, u32::from(self.cls), u32::from(normalize));
+        g.dispatch(&mut enc, "pool", &pp, &[&x, &mask, &pooled], (b as u32, 1, 1));
+        g.finish_and_read(enc, &pooled).await
+    }
+
+    /// Embeddings of many sequences in length-sorted batches of at most `max_batch_tokens` (batch × longest),
+    /// returned in input order; `progress(done, total)` after each batch.
+    pub async fn embed_all(
+        &self,
+        inputs: &[Vec<u32>],
+        normalize: bool,
+        max_batch_tokens: usize,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<Vec<f32>, GpuError> {
+        let dim = self.dim();
+        let mut order: Vec<usize> = (0..inputs.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(inputs[i].len()));
+        let mut out = vec![0f32; inputs.len() * dim];
+        let mut start = 0;
+        while start < order.len() {
+            let longest = inputs[order[start]].len().max(1);
+            let n = (max_batch_tokens / longest).clamp(1, order.len() - start);
+            let idx = &order[start..start + n];
+            let batch: Vec<Vec<u32>> = idx.iter().map(|&i| inputs[i].clone()).collect();
+            let emb = self.embed_batch(&batch, normalize).await?;
+            for (r, &i) in idx.iter().enumerate() {
+                out[i * dim..(i + 1) * dim].copy_from_slice(&emb[r * dim..(r + 1) * dim]);
+            }
+            start += n;
+            progress(start, order.len());
+        }
+        Ok(out)
+    }
+}
