@@ -48,9 +48,9 @@ impl BertShape {
             max_positions: num("max_position_embeddings")?,
         };
         let hd = s.hidden / s.heads.max(1);
-        if s.hidden > MAX_HIDDEN || hd * s.heads != s.hidden || hd > MAX_HEAD_DIM || s.hidden % 4 != 0 {
+        if s.hidden > MAX_HIDDEN || hd * s.heads != s.hidden || hd > MAX_HEAD_DIM || !hd.is_multiple_of(4) {
             return Err(GpuError::Model(format!(
-                "hidden {} with {} heads: the kernels take hidden ≤ {MAX_HIDDEN}, a multiple of 4, split into heads of ≤ \
+                "hidden {} with {} heads: the kernels take hidden ≤ {MAX_HIDDEN} split into heads (a multiple of 4) of ≤ \
                  {MAX_HEAD_DIM}",
                 s.hidden, s.heads
             )));
@@ -137,7 +137,7 @@ impl<'a> Tensors<'a> {
         let QData::I8Rows { q, scales } = &t.data else {
             return Err(GpuError::Model(format!("{name}: expected an int8 matrix")));
         };
-        if t.shape != [rows, cols] || cols % 4 != 0 {
+        if t.shape != [rows, cols] || !cols.is_multiple_of(4) {
             return Err(GpuError::Model(format!("{name}: shape {:?}, expected [{rows}, {cols}]", t.shape)));
         }
         let bias = if bias { self.f32s(&format!("{prefix}.bias"), rows)? } else { vec![0.0; rows] };
@@ -157,13 +157,21 @@ impl<'a> Tensors<'a> {
     }
 }
 
+/// What the matmul kernel does after the product (its `flags`).
+#[derive(Clone, Copy)]
+enum Epilogue<'a> {
+    None,
+    Gelu,
+    Residual(&'a wgpu::Buffer),
+}
+
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct U4(u32, u32, u32, u32);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct U3F(u32, u32, u32, f32);
+struct AttnParams(u32, u32, u32, f32, u32, u32, u32, u32);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -175,12 +183,13 @@ struct U2F(u32, u32, f32, u32);
 
 impl GpuBert {
     /// Uploads a BERT from the bytes of a drbench int8 weight file (checksum verified).
-    pub fn from_bytes(gpu: Gpu, bytes: &[u8]) -> Result<GpuBert, GpuError> {
+    pub fn from_bytes(mut gpu: Gpu, bytes: &[u8]) -> Result<GpuBert, GpuError> {
         let q = QWeights::from_bytes(bytes)?;
         if q.config["architecture"] != "bert" {
             return Err(GpuError::Model(format!("architecture {}, expected \"bert\"", q.config["architecture"])));
         }
         let shape = BertShape::from_config(&q.config["bert"])?;
+        gpu.compile("attention", &[("D4_VALUE", format!("{}u", shape.hidden / shape.heads / 4))]);
         let t = Tensors(q.tensors.iter().map(|t| (t.name.as_str(), t)).collect());
         let (h, m) = (shape.hidden, shape.intermediate);
         let vocab = t.get("embeddings.word_embeddings.weight")?.shape.first().copied().unwrap_or(0);
@@ -237,20 +246,23 @@ impl GpuBert {
         &self.gpu.adapter
     }
 
+    /// `out = epilogue(x · linᵀ)`: `Gelu` for the MLP's up projection, `Residual(r)` (+ r) before a LayerNorm.
     fn matmul(
         &self,
         enc: &mut wgpu::CommandEncoder,
         x: &wgpu::Buffer,
         lin: &QLinear,
         rows: usize,
-        residual: Option<&wgpu::Buffer>,
-        gelu: bool,
+        epilogue: Epilogue<'_>,
         out: &wgpu::Buffer,
     ) {
-        let flags = u32::from(gelu) | (u32::from(residual.is_some()) << 1);
+        let (flags, res) = match epilogue {
+            Epilogue::None => (0, &lin.bias),
+            Epilogue::Gelu => (1, &lin.bias),
+            Epilogue::Residual(r) => (2, r),
+        };
         let params = U4(rows as u32, lin.rows as u32, lin.cols as u32, flags);
-        let res = residual.unwrap_or(&lin.bias);
-        let groups = ((lin.rows as u32).div_ceil(64), (rows as u32).div_ceil(64), 1);
+        let groups = ((lin.rows as u32).div_ceil(32), (rows as u32).div_ceil(32), 1);
         self.gpu.dispatch(enc, "matmul_q8", &params, &[x, &lin.weight, &lin.scale, &lin.bias, res, out], groups);
     }
 
@@ -319,21 +331,17 @@ impl GpuBert {
         );
         let hd = h / self.shape.heads;
         for l in &self.layers {
-            self.matmul(&mut enc, &x, &l.q, rows, None, false, &q);
-            self.matmul(&mut enc, &x, &l.k, rows, None, false, &k);
-            self.matmul(&mut enc, &x, &l.v, rows, None, false, &v);
-            let ap = U3F(t as u32, self.shape.heads as u32, hd as u32, 1.0 / (hd as f32).sqrt());
-            g.dispatch(
-                &mut enc,
-                "attention",
-                &ap,
-                &[&q, &k, &v, &mask, &ctx],
-                (t as u32, self.shape.heads as u32, b as u32),
-            );
-            self.matmul(&mut enc, &ctx, &l.o, rows, Some(&x), false, &tmp);
+            self.matmul(&mut enc, &x, &l.q, rows, Epilogue::None, &q);
+            self.matmul(&mut enc, &x, &l.k, rows, Epilogue::None, &k);
+            self.matmul(&mut enc, &x, &l.v, rows, Epilogue::None, &v);
+            let heads = self.shape.heads;
+            let ap = AttnParams(t as u32, heads as u32, hd as u32, 1.0 / (hd as f32).sqrt(), rows as u32, 0, 0, 0);
+            let grid = rows_grid((rows * heads).div_ceil(64));
+            g.dispatch(&mut enc, "attention", &ap, &[&q, &k, &v, &mask, &ctx], grid);
+            self.matmul(&mut enc, &ctx, &l.o, rows, Epilogue::Residual(&x), &tmp);
             self.layernorm(&mut enc, &tmp, &l.attn_norm, rows, &x);
-            self.matmul(&mut enc, &x, &l.up, rows, None, true, &inter);
-            self.matmul(&mut enc, &inter, &l.down, rows, Some(&x), false, &tmp);
+            self.matmul(&mut enc, &x, &l.up, rows, Epilogue::Gelu, &inter);
+            self.matmul(&mut enc, &inter, &l.down, rows, Epilogue::Residual(&x), &tmp);
             self.layernorm(&mut enc, &tmp, &l.out_norm, rows, &x);
         }
         let pp = U4(t as u32, h as u32, u32::from(self.cls), u32::from(normalize));

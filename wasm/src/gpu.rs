@@ -9,7 +9,7 @@ use crate::error::GpuError;
 /// Shared helpers, prepended to every kernel.
 const COMMON: &str = include_str!("kernels/common.wgsl");
 
-/// The kernels, by name.
+/// The kernels, by name (`attention` is compiled per model: see [`Gpu::compile`]).
 pub const KERNELS: [(&str, &str); 5] = [
     ("embed", include_str!("kernels/embed.wgsl")),
     ("layernorm", include_str!("kernels/layernorm.wgsl")),
@@ -51,29 +51,42 @@ impl Gpu {
             })
             .await
             .map_err(|e| GpuError::Device(e.to_string()))?;
-        let pipelines = KERNELS
-            .iter()
-            .map(|&(name, src)| {
-                let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(name),
-                    source: wgpu::ShaderSource::Wgsl(format!("{COMMON}\n{src}").into()),
-                });
-                let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(name),
-                    layout: None,
-                    module: &module,
-                    entry_point: Some("main"),
-                    compilation_options: Default::default(),
-                    cache: None,
-                });
-                (name, pipeline)
-            })
-            .collect();
-        Ok(Gpu { device, queue, adapter: format!("{} ({:?})", info.name, info.backend), pipelines })
+        let mut gpu =
+            Gpu { device, queue, adapter: format!("{} ({:?})", info.name, info.backend), pipelines: Vec::new() };
+        for (name, _) in KERNELS {
+            if name != "attention" {
+                gpu.compile(name, &[]);
+            }
+        }
+        Ok(gpu)
+    }
+
+    /// Compiles (or recompiles) kernel `name` with each `(placeholder, value)` substituted in its source: model
+    /// constants that must be known at compile time for loops to unroll.
+    pub fn compile(&mut self, name: &'static str, constants: &[(&str, String)]) {
+        let (_, src) = KERNELS.iter().find(|(n, _)| *n == name).expect("a known kernel");
+        let mut src = format!("{COMMON}\n{src}");
+        for (placeholder, value) in constants {
+            src = src.replace(placeholder, value);
+        }
+        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(name),
+            source: wgpu::ShaderSource::Wgsl(src.into()),
+        });
+        let pipeline = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(name),
+            layout: None,
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        self.pipelines.retain(|(n, _)| *n != name);
+        self.pipelines.push((name, pipeline));
     }
 
     fn pipeline(&self, name: &str) -> &wgpu::ComputePipeline {
-        &self.pipelines.iter().find(|(n, _)| *n == name).expect("every kernel is compiled in new()").1
+        &self.pipelines.iter().find(|(n, _)| *n == name).expect("kernel compiled before use").1
     }
 
     /// A read-only storage buffer holding `data`.
