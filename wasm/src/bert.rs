@@ -175,7 +175,7 @@ struct AttnParams(u32, u32, u32, f32, u32, u32, u32, u32);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct EmbedParams(u32, u32, u32, f32, u32, u32, u32, u32);
+struct U8(u32, u32, u32, u32, u32, u32, u32, u32);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -311,24 +311,11 @@ impl GpuBert {
         let pooled = g.scratch("pooled", b * h);
         let mut enc = g.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("bert") });
         let pos_off = self.word.rows as u32;
-        let p = EmbedParams(
-            rows as u32,
-            t as u32,
-            h as u32,
-            self.shape.eps,
-            pos_off,
-            pos_off + self.position.rows as u32,
-            0,
-            0,
-        );
+        let p = U8(rows as u32, t as u32, h as u32, pos_off, pos_off + self.position.rows as u32, 0, 0, 0);
         let tables = [&self.word.weight, &self.position.weight, &self.token_type.weight];
-        g.dispatch(
-            &mut enc,
-            "embed",
-            &p,
-            &[&ids, tables[0], tables[1], tables[2], &self.embed_scales, &self.embed_norm.0, &x],
-            rows_grid(rows),
-        );
+        let inputs = [&ids, tables[0], tables[1], tables[2], &self.embed_scales, &tmp];
+        g.dispatch(&mut enc, "embed", &p, &inputs, rows_grid(rows));
+        self.layernorm(&mut enc, &tmp, &self.embed_norm, rows, &x);
         let hd = h / self.shape.heads;
         for l in &self.layers {
             self.matmul(&mut enc, &x, &l.q, rows, Epilogue::None, &q);
