@@ -3,6 +3,7 @@
 //! Backends (candle, wgpu) implement encoders elsewhere; everything that turns rankings into numbers lives here,
 //! so every backend is judged by the same code. This crate depends on neither candle nor wgpu and builds for wasm32.
 
+pub mod batching;
 pub mod bm25;
 pub mod data;
 pub mod dense;

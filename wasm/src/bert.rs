@@ -3,6 +3,7 @@
 //! CLS pooling and L2 normalisation as sentence-transformers. Batches are right-padded; pads never enter a
 //! softmax or a mean.
 
+use drbench_harness::batching::length_sorted_batches;
 use drbench_harness::qweights::{QData, QTensor, QWeights};
 
 use crate::error::GpuError;
@@ -280,9 +281,9 @@ impl GpuBert {
 
     /// Embeddings of one batch of token id sequences (each with its special tokens, at most `max_seq_length`
     /// long), `batch × dim` row-major, pooled and (if `normalize`) L2-normalised.
-    pub async fn embed_batch(&self, batch: &[Vec<u32>], normalize: bool) -> Result<Vec<f32>, GpuError> {
+    pub async fn embed_batch<S: AsRef<[u32]>>(&self, batch: &[S], normalize: bool) -> Result<Vec<f32>, GpuError> {
         let b = batch.len();
-        let t = batch.iter().map(Vec::len).max().unwrap_or(0);
+        let t = batch.iter().map(|s| s.as_ref().len()).max().unwrap_or(0);
         if b == 0 || t == 0 {
             return Err(GpuError::Model("an empty batch or an empty sequence".into()));
         }
@@ -290,13 +291,14 @@ impl GpuBert {
             return Err(GpuError::Model(format!("a sequence of {t} tokens (at most {})", self.max_seq_length)));
         }
         let vocab = self.word.rows as u32;
-        if let Some(bad) = batch.iter().flatten().find(|&&id| id >= vocab) {
+        if let Some(bad) = batch.iter().flat_map(|s| s.as_ref()).find(|&&id| id >= vocab) {
             return Err(GpuError::Model(format!("token id {bad} is outside the vocabulary ({vocab})")));
         }
         let (h, rows) = (self.shape.hidden, b * t);
         let mut ids = vec![0u32; rows];
         let mut mask = vec![0u32; rows];
         for (r, seq) in batch.iter().enumerate() {
+            let seq = seq.as_ref();
             ids[r * t..r * t + seq.len()].copy_from_slice(seq);
             mask[r * t..r * t + seq.len()].iter_mut().for_each(|m| *m = 1);
         }
@@ -346,21 +348,17 @@ impl GpuBert {
         mut progress: impl FnMut(usize, usize),
     ) -> Result<Vec<f32>, GpuError> {
         let dim = self.dim();
-        let mut order: Vec<usize> = (0..inputs.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(inputs[i].len()));
+        let lens: Vec<usize> = inputs.iter().map(Vec::len).collect();
+        let (order, batches) = length_sorted_batches(&lens, max_batch_tokens, usize::MAX);
         let mut out = vec![0f32; inputs.len() * dim];
-        let mut start = 0;
-        while start < order.len() {
-            let longest = inputs[order[start]].len().max(1);
-            let n = (max_batch_tokens / longest).clamp(1, order.len() - start);
-            let idx = &order[start..start + n];
-            let batch: Vec<Vec<u32>> = idx.iter().map(|&i| inputs[i].clone()).collect();
+        for range in batches {
+            let idx = &order[range.clone()];
+            let batch: Vec<&[u32]> = idx.iter().map(|&i| inputs[i].as_slice()).collect();
             let emb = self.embed_batch(&batch, normalize).await?;
             for (r, &i) in idx.iter().enumerate() {
                 out[i * dim..(i + 1) * dim].copy_from_slice(&emb[r * dim..(r + 1) * dim]);
             }
-            start += n;
-            progress(start, order.len());
+            progress(range.end, order.len());
         }
         Ok(out)
     }
