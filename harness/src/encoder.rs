@@ -37,6 +37,16 @@ pub trait Encoder {
     }
 }
 
+/// Cuts a tokenized sequence (special tokens included) to `max_len` tokens keeping its last token, as
+/// sentence-transformers does for BERT: `[CLS] a b c … [SEP]` → `[CLS] a b [SEP]`. Unchanged when it fits.
+pub fn truncate_keeping_last(ids: &mut Vec<u32>, max_len: usize) {
+    if ids.len() > max_len && max_len > 0 {
+        let last = ids[ids.len() - 1];
+        ids.truncate(max_len - 1);
+        ids.push(last);
+    }
+}
+
 /// L2-normalises each `dim`-sized row in place (rows of zeros stay zero).
 pub fn l2_normalize_rows(data: &mut [f32], dim: usize) {
     for row in data.chunks_exact_mut(dim) {
@@ -44,5 +54,19 @@ pub fn l2_normalize_rows(data: &mut [f32], dim: usize) {
         if norm > 0.0 {
             row.iter_mut().for_each(|x| *x /= norm);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_keeps_the_last_token() {
+        let mut ids = vec![101, 1, 2, 3, 102];
+        truncate_keeping_last(&mut ids, 4);
+        assert_eq!(ids, [101, 1, 2, 102]);
+        truncate_keeping_last(&mut ids, 4);
+        assert_eq!(ids, [101, 1, 2, 102], "a sequence that fits is unchanged");
     }
 }

@@ -1,7 +1,8 @@
 //! The wgpu runner (the browser's code, run natively: Vulkan, Mesa lavapipe on CPU-only machines) against candle:
 //! all-MiniLM-L6-v2 from drbench's int8 file on a real SciFact subset. Every embedding at cosine ≥ 0.99 from candle
 //! f32 and nDCG@10 within 0.01 of it (issue 7's bar), and — the tighter check that the kernels compute what they
-//! should — equal to candle running the same int8 weights dequantized (cosine ≥ 0.9999).
+//! should — equal to candle running the same int8 weights dequantized (cosine ≥ 0.9999). It drives the page's own
+//! `Retriever` (wasm's tokenizer included: its token ids must equal the native tokenizer's for every text).
 
 use candle_core::Device;
 use drbench_harness::data::SubsetSpec;
@@ -9,8 +10,7 @@ use drbench_harness::encoder::{Encoder, Role};
 use drbench_native::encoders::bert::{BertEncoder, BertOptions};
 use drbench_native::encoders::quantize::quantize_bert;
 use drbench_tests::{dense_ndcg10, load_verified, min_cosine, shared_dir};
-use drbench_wasm::bert::GpuBert;
-use drbench_wasm::gpu::Gpu;
+use drbench_wasm::retriever::Retriever;
 
 #[test]
 fn wgpu_int8_minilm_matches_candle_on_a_scifact_subset() {
@@ -23,18 +23,21 @@ fn wgpu_int8_minilm_matches_candle_on_a_scifact_subset() {
     let docs: Vec<&str> = docs.iter().map(String::as_str).collect();
     let queries: Vec<&str> = task.queries.iter().map(|q| q.text).collect();
 
-    let gpu = pollster::block_on(Gpu::new())
+    let tokenizer = std::fs::read(dir.join("tokenizer.json")).unwrap();
+    let retriever = pollster::block_on(Retriever::load(&bytes, &tokenizer))
         .unwrap_or_else(|e| panic!("{e}: install mesa-vulkan-drivers (lavapipe) on a machine without a GPU"));
-    let adapter = gpu.adapter.clone();
-    let model = GpuBert::from_bytes(gpu, &bytes).unwrap();
+    let model = retriever.model();
+    let adapter = model.adapter().to_string();
     let mut f32_enc = BertEncoder::load(&dir, BertOptions::default(), &Device::Cpu, "f32".into()).unwrap();
     let mut int8_enc =
         BertEncoder::load_int8(file.path(), &dir, BertOptions::default(), &Device::Cpu, "int8".into()).unwrap();
-    let ids = |texts: &[&str]| -> Vec<Vec<u32>> { texts.iter().map(|t| f32_enc.token_ids(t).unwrap()).collect() };
-    let (doc_ids, query_ids) = (ids(&docs), ids(&queries));
+    for text in docs.iter().chain(&queries) {
+        let native = f32_enc.token_ids(text).unwrap();
+        assert_eq!(retriever.tokenizer().ids(text).unwrap(), native, "token ids of {text:?}");
+    }
     let t = std::time::Instant::now();
-    let gd = pollster::block_on(model.embed_all(&doc_ids, true, 16_384, |_, _| {})).unwrap();
-    let gq = pollster::block_on(model.embed_all(&query_ids, true, 16_384, |_, _| {})).unwrap();
+    let gd = pollster::block_on(retriever.encode(&docs, |_, _| {})).unwrap();
+    let gq = pollster::block_on(retriever.encode(&queries, |_, _| {})).unwrap();
     let secs = t.elapsed().as_secs_f64();
     let (fd, fq) = (f32_enc.encode(&docs, Role::Passage).unwrap(), f32_enc.encode(&queries, Role::Query).unwrap());
     let (id8, iq8) = (int8_enc.encode(&docs, Role::Passage).unwrap(), int8_enc.encode(&queries, Role::Query).unwrap());

@@ -51,8 +51,7 @@ impl Gpu {
             })
             .await
             .map_err(|e| GpuError::Device(e.to_string()))?;
-        let mut gpu =
-            Gpu { device, queue, adapter: format!("{} ({:?})", info.name, info.backend), pipelines: Vec::new() };
+        let mut gpu = Gpu { device, queue, adapter: describe_adapter(&info), pipelines: Vec::new() };
         for (name, _) in KERNELS {
             if name != "attention" {
                 gpu.compile(name, &[]);
@@ -186,6 +185,11 @@ impl Gpu {
         staging.unmap();
         Ok(values)
     }
+}
+
+/// "name (backend)", or the backend alone where the name is hidden (browsers do not tell wgpu the adapter).
+fn describe_adapter(info: &wgpu::AdapterInfo) -> String {
+    if info.name.is_empty() { format!("{:?}", info.backend) } else { format!("{} ({:?})", info.name, info.backend) }
 }
 
 /// Workgroup grid for `n` one-workgroup-per-row dispatches (rows beyond 65,535 spill into y).

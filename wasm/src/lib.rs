@@ -6,3 +6,7 @@ pub mod bert;
 pub mod error;
 pub mod eval;
 pub mod gpu;
+pub mod retriever;
+pub mod tokenize;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

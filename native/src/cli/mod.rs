@@ -6,6 +6,7 @@ mod cell;
 mod compare;
 mod dataset;
 mod datasets;
+mod demo;
 mod embed;
 mod eval;
 mod inputs;
@@ -66,6 +67,9 @@ enum Command {
     /// List, fetch and verify registered datasets.
     #[command(subcommand)]
     Datasets(datasets::DatasetsCommand),
+    /// The browser demo: an int8 encoder on WebGPU over a small subset of a dataset, served on 127.0.0.1.
+    #[command(subcommand)]
+    Demo(demo::DemoCommand),
 }
 
 /// Runs the parsed command.
@@ -83,5 +87,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Train(a) => train::run(a),
         Command::Quantize(a) => quantize::run(a),
         Command::Datasets(c) => datasets::run(c),
+        Command::Demo(c) => demo::run(c),
     }
 }

@@ -159,11 +159,7 @@ impl BertEncoder {
     /// Token ids of `text` with [CLS]/[SEP], cut to the maximum length (keeping [SEP] last).
     pub fn token_ids(&self, text: &str) -> Result<Vec<u32>> {
         let mut ids = super::tokenize::ids(&self.tokenizer, text, true)?;
-        if ids.len() > self.max_len {
-            let sep = *ids.last().expect("non-empty");
-            ids.truncate(self.max_len - 1);
-            ids.push(sep);
-        }
+        drbench_harness::encoder::truncate_keeping_last(&mut ids, self.max_len);
         Ok(ids)
     }
 

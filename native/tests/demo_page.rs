@@ -1,0 +1,169 @@
+//! The demo page end to end in headless Chromium (driven over WebDriver by chromedriver): `drbench demo serve`
+//! on a tiny SciFact subset, the page encodes it on WebGPU (SwiftShader here), scores the test queries and shows
+//! a search; the test checks what is rendered, that query text is shown escaped, saves a screenshot
+//! (`$CARGO_TARGET_TMPDIR/demo-page.png`, or `DRBENCH_SCREENSHOT`), and checks that a browser without WebGPU
+//! gets the explanation instead. Needs the wasm package (`scripts/build-wasm`; `DRBENCH_WASM_PKG` to point
+//! elsewhere), chromium and chromium-driver.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn shared() -> PathBuf {
+    std::env::var_os("DRBENCH_SHARED").map(PathBuf::from).unwrap_or_else(|| root().join("../shared"))
+}
+
+/// A child process killed when dropped (so a failing assertion leaves no server or driver behind).
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `drbench demo serve` on a free port; returns the process and the page's address.
+fn serve(dir: &Path, cache: &Path) -> (Killed, String) {
+    let pkg = std::env::var_os("DRBENCH_WASM_PKG").map(PathBuf::from).unwrap_or_else(|| root().join("target-wasm/pkg"));
+    assert!(pkg.join("drbench_wasm_bg.wasm").is_file(), "{}: no wasm package; run scripts/build-wasm", pkg.display());
+    let mut child = Killed(
+        Command::new(env!("CARGO_BIN_EXE_drbench"))
+            .args(["demo", "serve", "--port", "0", "--queries", "3", "--docs", "20"])
+            .arg("--dir")
+            .arg(dir)
+            .arg("--pkg")
+            .arg(&pkg)
+            .env("DRBENCH_MIRROR", shared().join("mirror"))
+            .env("DRBENCH_CACHE", cache)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("drbench runs"),
+    );
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.split(" at ").nth(1).and_then(|s| s.split_whitespace().next()).unwrap_or_else(|| {
+        panic!("drbench demo serve printed {line:?}, expected `serving DIR at http://127.0.0.1:PORT/`")
+    });
+    assert!(url.starts_with("http://127.0.0.1:"), "the demo must listen on 127.0.0.1 only: {url}");
+    (child, url.to_string())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// chromedriver on a free port, and a WebDriver session of headless Chromium (WebGPU on or off).
+async fn browser(webgpu: bool) -> (Killed, Client) {
+    let port = free_port();
+    let driver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let child = Killed(
+        Command::new(&driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{driver}: {e} (install chromium-driver)")),
+    );
+    let mut args = vec!["--headless", "--no-sandbox", "--disable-background-networking", "--disable-component-update"];
+    args.extend(["--no-first-run", "--window-size=1200,1300"]);
+    if webgpu {
+        args.push("--enable-unsafe-webgpu");
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), json!({"binary": "/usr/bin/chromium", "args": args}));
+    let start = Instant::now();
+    loop {
+        match ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => return (child, c),
+            Err(e) if start.elapsed() > Duration::from_secs(30) => panic!("no WebDriver session: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(300)).await,
+        }
+    }
+}
+
+async fn text(c: &Client, id: &str) -> String {
+    c.find(Locator::Id(id)).await.unwrap().text().await.unwrap()
+}
+
+/// Waits until the page's `data-state` leaves "loading".
+async fn settled(c: &Client, limit: Duration) -> String {
+    let start = Instant::now();
+    loop {
+        let state = c.execute("return document.body.dataset.state", vec![]).await.unwrap();
+        let state = state.as_str().unwrap_or("").to_string();
+        if state != "loading" || start.elapsed() > limit {
+            return state;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+async fn check_page(url: &str) {
+    let (_driver, c) = browser(true).await;
+    c.goto(&format!("{url}?q=vitamin%20D%20deficiency")).await.unwrap();
+    let state = settled(&c, Duration::from_secs(900)).await;
+    assert_eq!(state, "ready", "page state {state}; failure text: {:?}", text(&c, "failure-text").await);
+    let results = c.find_all(Locator::Css("#results li")).await.unwrap();
+    assert_eq!(results.len(), 10, "ten ranked documents for the URL's query");
+    assert!(!results[0].text().await.unwrap().trim().is_empty());
+    let page: f64 = text(&c, "eval-page").await.parse().expect("the page's nDCG@10 is a number");
+    let golden: f64 = text(&c, "eval-f32").await.parse().expect("the native golden value is shown");
+    assert!((page - golden).abs() <= 0.01, "page nDCG@10 {page} vs native {golden}");
+    let timings: Value = c.execute("return window.drbenchTimings", vec![]).await.unwrap();
+    eprintln!("demo page: nDCG@10 {page:.4} (native f32 {golden:.4}); timings {timings}");
+
+    let shot = std::env::var_os("DRBENCH_SCREENSHOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo-page.png"));
+    let png = c.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 20_000, "a real screenshot ({} bytes)", png.len());
+    std::fs::write(&shot, &png).unwrap();
+    eprintln!("screenshot: {} ({} bytes)", shot.display(), png.len());
+
+    // Text the user types is shown as text, never as markup.
+    let query = c.find(Locator::Id("query")).await.unwrap();
+    query.clear().await.unwrap();
+    query.send_keys("<b id=injected>bone</b>").await.unwrap();
+    c.find(Locator::Css("#search-form button")).await.unwrap().click().await.unwrap();
+    let start = Instant::now();
+    while !text(&c, "search-info").await.contains("<b id=injected>") {
+        assert!(start.elapsed() < Duration::from_secs(120), "the second search never finished");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(c.find(Locator::Id("injected")).await.is_err(), "query text became markup");
+    c.close().await.unwrap();
+}
+
+async fn check_no_webgpu(url: &str) {
+    let (_driver, c) = browser(false).await;
+    c.goto(url).await.unwrap();
+    assert_eq!(settled(&c, Duration::from_secs(60)).await, "no-webgpu");
+    assert!(text(&c, "nogpu").await.contains("WebGPU is not available"));
+    c.close().await.unwrap();
+}
+
+#[test]
+fn demo_page_encodes_scores_and_searches_in_headless_chromium() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_server, url) = serve(&tmp.path().join("demo"), &tmp.path().join("cache"));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        check_no_webgpu(&url).await;
+        check_page(&url).await;
+    });
+}
