@@ -276,7 +276,7 @@ impl GpuBert {
         out: &wgpu::Buffer,
     ) {
         let params = U2F(rows as u32, self.shape.hidden as u32, self.shape.eps, 0);
-        self.gpu.dispatch(enc, "layernorm", &params, &[x, &norm.0, out], rows_grid(rows));
+        self.gpu.dispatch(enc, "layernorm", &params, &[x, &norm.0, out], rows_grid(rows.div_ceil(64)));
     }
 
     /// Embeddings of one batch of token id sequences (each with its special tokens, at most `max_seq_length`
