@@ -118,6 +118,8 @@ def main():
     ap.add_argument("--mirror-model", default=os.path.join(HERE, "../../../shared/mirror/models/all-MiniLM-L6-v2"))
     ap.add_argument("--batch", type=int, default=8, help="transformers.js texts per call")
     ap.add_argument("--limit", type=float, default=1800, help="seconds per page")
+    ap.add_argument("--without-tjs-webgpu", action="store_true",
+                    help="skip transformers.js on WebGPU (on SwiftShader it runs at well under 1 doc/s)")
     ap.add_argument("--out")
     a = ap.parse_args()
     lay_out(a.demo, a.node_modules, a.onnx, a.mirror_model)
@@ -133,6 +135,8 @@ def main():
             ("transformers.js wasm (q8)", f"{base}tjs.html?device=wasm&batch={a.batch}", "window.tjsResult"),
             ("transformers.js WebGPU (q8)", f"{base}tjs.html?device=webgpu&batch={a.batch}", "window.tjsResult"),
         ]:
+            if a.without_tjs_webgpu and "WebGPU (q8)" in name:
+                continue
             state, res, text = drv.run_page(url, result, a.limit)
             res = res or {}
             dps = res.get("docsPerSecond") or (res["docs"] / res["docSeconds"] if res.get("docSeconds") else None)
