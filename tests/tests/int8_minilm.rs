@@ -1,0 +1,77 @@
+//! all-MiniLM-L6-v2 through drbench's int8 weight file on a real SciFact subset (30 judged queries, 300 documents),
+//! in two steps that share one set of candle encodings:
+//! 1. the int8 file itself (`drbench quantize`), dequantized and run through the same candle BERT, against f32:
+//!    every embedding at cosine ≥ 0.99 and nDCG@10 within 0.01 — the quality the int8 runners are held to;
+//! 2. the wgpu runner (the browser's code, run natively: Vulkan, Mesa lavapipe on CPU-only machines) on that file:
+//!    cosine ≥ 0.99 from candle f32 and nDCG@10 within 0.01 of it (issue 7's bar), and — the tighter check that the
+//!    kernels compute what they should — equal to candle on the same int8 weights (cosine ≥ 0.9999). It drives the
+//!    page's own `Retriever` (wasm's tokenizer included: its token ids must equal the native tokenizer's).
+
+use candle_core::Device;
+use drbench_harness::data::SubsetSpec;
+use drbench_harness::encoder::{Encoder, Role};
+use drbench_harness::qweights::QWeights;
+use drbench_native::encoders::bert::{BertEncoder, BertOptions};
+use drbench_native::encoders::quantize::quantize_bert;
+use drbench_tests::{dense_ndcg10, load_verified, min_cosine, shared_dir};
+use drbench_wasm::retriever::Retriever;
+
+#[test]
+fn int8_minilm_on_candle_and_wgpu_stays_within_bounds_of_f32() {
+    let dir = shared_dir().join("mirror/models/all-MiniLM-L6-v2");
+    let q = quantize_bert(&dir).unwrap();
+    let bytes = q.to_bytes();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &bytes).unwrap();
+    let size = bytes.len() as u64;
+    let source = std::fs::metadata(dir.join("model.safetensors")).unwrap().len();
+    assert!(size * 3 < source, "int8 file {size} bytes vs {source}");
+    assert_eq!(QWeights::from_bytes(&std::fs::read(file.path()).unwrap()).unwrap(), q);
+
+    let task = load_verified("beir/scifact", "test").subset(SubsetSpec { queries: 30, docs: 300 });
+    let docs: Vec<String> = task.corpus.iter().map(|d| d.flat_text()).collect();
+    let docs: Vec<&str> = docs.iter().map(String::as_str).collect();
+    let queries: Vec<&str> = task.queries.iter().map(|q| q.text).collect();
+
+    // 1. candle: int8 file (dequantized) vs f32.
+    let mut f32_enc = BertEncoder::load(&dir, BertOptions::default(), &Device::Cpu, "f32".into()).unwrap();
+    let mut int8_enc =
+        BertEncoder::load_int8(file.path(), &dir, BertOptions::default(), &Device::Cpu, "int8".into()).unwrap();
+    let (fd, fq) = (f32_enc.encode(&docs, Role::Passage).unwrap(), f32_enc.encode(&queries, Role::Query).unwrap());
+    let (id8, iq8) = (int8_enc.encode(&docs, Role::Passage).unwrap(), int8_enc.encode(&queries, Role::Query).unwrap());
+    let dim = f32_enc.dim();
+    let (n_f32, n_int8) = (dense_ndcg10(&task, &fd, &fq, dim), dense_ndcg10(&task, &id8, &iq8, dim));
+    let worst = min_cosine(&fd, &id8, dim).min(min_cosine(&fq, &iq8, dim));
+    eprintln!(
+        "int8 file {size} bytes (f32 safetensors {source}); candle nDCG@10 f32 {n_f32:.4}, int8 {n_int8:.4}; min \
+         cosine {worst:.5}"
+    );
+    assert!(worst >= 0.99, "an int8 embedding is at cosine {worst} from f32");
+    assert!((n_f32 - n_int8).abs() <= 0.01, "nDCG@10 f32 {n_f32} vs int8 {n_int8}");
+    assert!(worst < 1.0, "quantization changed nothing: the test would not notice a missing dequantization");
+
+    // 2. wgpu, through the browser's Retriever.
+    let tokenizer = std::fs::read(dir.join("tokenizer.json")).unwrap();
+    let retriever = pollster::block_on(Retriever::load(&bytes, &tokenizer))
+        .unwrap_or_else(|e| panic!("{e}: install mesa-vulkan-drivers (lavapipe) on a machine without a GPU"));
+    let adapter = retriever.model().adapter().to_string();
+    for text in docs.iter().chain(&queries) {
+        let native = f32_enc.token_ids(text).unwrap();
+        assert_eq!(retriever.tokenizer().ids(text).unwrap(), native, "token ids of {text:?}");
+    }
+    let t = std::time::Instant::now();
+    let gd = pollster::block_on(retriever.encode(&docs, |_, _| {})).unwrap();
+    let gq = pollster::block_on(retriever.encode(&queries, |_, _| {})).unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    let vs_f32 = min_cosine(&gd, &fd, dim).min(min_cosine(&gq, &fq, dim));
+    let vs_int8 = min_cosine(&gd, &id8, dim).min(min_cosine(&gq, &iq8, dim));
+    let n_gpu = dense_ndcg10(&task, &gd, &gq, dim);
+    eprintln!(
+        "wgpu on {adapter}: {} texts in {secs:.1}s; nDCG@10 wgpu {n_gpu:.4} vs candle f32 {n_f32:.4}; min cosine vs f32 \
+         {vs_f32:.5}, vs candle int8 {vs_int8:.6}",
+        docs.len() + queries.len()
+    );
+    assert!(vs_int8 >= 0.9999, "wgpu differs from candle on the same int8 weights: min cosine {vs_int8}");
+    assert!(vs_f32 >= 0.99, "an embedding is at cosine {vs_f32} from candle f32");
+    assert!((n_gpu - n_f32).abs() <= 0.01, "nDCG@10 wgpu {n_gpu} vs f32 {n_f32}");
+}
