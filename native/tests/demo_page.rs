@@ -11,17 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{root, shared};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn shared() -> PathBuf {
-    std::env::var_os("DRBENCH_SHARED").map(PathBuf::from).unwrap_or_else(|| root().join("../shared"))
-}
 
 /// A child process killed when dropped (so a failing assertion leaves no server or driver behind).
 struct Killed(Child);

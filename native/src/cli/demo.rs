@@ -94,6 +94,15 @@ pub fn run(cmd: DemoCommand) -> anyhow::Result<std::process::ExitCode> {
 
 /// Writes the demo folder and returns its path; the wasm package is required when `need_pkg`.
 fn prepare(a: &PrepareArgs, need_pkg: bool) -> anyhow::Result<PathBuf> {
+    // Checked before the minute of quantizing and scoring, so that a missing package fails at once.
+    let have_pkg = PKG_FILES.iter().all(|f| a.pkg.join(f).is_file());
+    if need_pkg && !have_pkg {
+        bail!(
+            "{}: no wasm-bindgen package ({}); build it with scripts/build-wasm or point --pkg at one",
+            a.pkg.display(),
+            PKG_FILES.join(", ")
+        );
+    }
     let spec = SubsetSpec { queries: a.queries, docs: a.docs };
     let task = load_task(&a.task, a.split.as_deref())?.subset(spec);
     let model_dir = match resolve_model(&a.model, &Store::from_env())? {
@@ -119,18 +128,11 @@ fn prepare(a: &PrepareArgs, need_pkg: bool) -> anyhow::Result<PathBuf> {
     for (name, text) in PAGE {
         write_bytes_atomic(&dir.join(name), text.as_bytes())?;
     }
-    let have_pkg = PKG_FILES.iter().all(|f| a.pkg.join(f).is_file());
     if have_pkg {
         std::fs::create_dir_all(dir.join("pkg"))?;
         for f in PKG_FILES {
             copy(&a.pkg.join(f), &dir.join("pkg").join(f))?;
         }
-    } else if need_pkg {
-        bail!(
-            "{}: no wasm-bindgen package ({}); build it with scripts/build-wasm or point --pkg at one",
-            a.pkg.display(),
-            PKG_FILES.join(", ")
-        );
     } else {
         eprintln!("note: {} has no wasm package yet (scripts/build-wasm); the page needs pkg/", a.pkg.display());
     }
