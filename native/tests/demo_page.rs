@@ -1,8 +1,9 @@
 //! The demo page end to end in headless Chromium (driven over WebDriver by chromedriver): `drbench demo serve`
-//! on a tiny SciFact subset, the page encodes it on WebGPU (SwiftShader here), scores the test queries and shows
-//! a search; the test checks what is rendered, that query text is shown escaped, saves a screenshot
-//! (`$CARGO_TARGET_TMPDIR/demo-page.png`, or `DRBENCH_SCREENSHOT`), and checks that a browser without WebGPU
-//! gets the explanation instead. Needs the wasm package (`scripts/build-wasm`; `DRBENCH_WASM_PKG` to point
+//! on a tiny SciFact subset; the page encodes it, scores the test queries and shows a search — on the CPU backend
+//! in a browser without WebGPU (with the notice saying so), on the CPU when `auto` meets this machine's SwiftShader
+//! adapter, and on the WebGPU kernels when asked (`?backend=webgpu`). The test checks what is rendered, that query
+//! text is shown escaped, and saves a screenshot of the WebGPU page (`$CARGO_TARGET_TMPDIR/demo-page.png`, or
+//! `DRBENCH_SCREENSHOT`). Needs the wasm package (`scripts/build-wasm`; `DRBENCH_WASM_PKG` to point
 //! elsewhere), chromium and chromium-driver.
 
 use std::io::{BufRead, BufReader};
@@ -108,19 +109,33 @@ async fn settled(c: &Client, limit: Duration) -> String {
     }
 }
 
-async fn check_page(url: &str) {
-    let (_driver, c) = browser(true).await;
-    c.goto(&format!("{url}?q=vitamin%20D%20deficiency")).await.unwrap();
+/// The page at `url` (whose query string picks the backend), in a Chromium with or without WebGPU: it settles
+/// "ready", names the backend `expect` ("webgpu" or "cpu"), shows ten results for `?q=`, and its nDCG@10 is within
+/// 0.01 of the native golden value it shows. With `screenshot`, also saves the screenshot and checks that a typed
+/// query is rendered as text, not markup.
+async fn check_page(url: &str, webgpu: bool, expect: &str, screenshot: bool) {
+    let (_driver, c) = browser(webgpu).await;
+    c.goto(url).await.unwrap();
     let state = settled(&c, Duration::from_secs(900)).await;
     assert_eq!(state, "ready", "page state {state}; failure text: {:?}", text(&c, "failure-text").await);
+    let timings: Value = c.execute("return window.drbenchTimings", vec![]).await.unwrap();
+    assert_eq!(timings["backend"], expect, "{url}: backend");
+    let notice = c.find(Locator::Id("nogpu")).await.unwrap().is_displayed().await.unwrap();
+    assert_eq!(notice, !webgpu, "the no-WebGPU notice is shown exactly when WebGPU is off");
+    if !webgpu {
+        assert!(text(&c, "nogpu").await.contains("WebGPU is not available"));
+    }
     let results = c.find_all(Locator::Css("#results li")).await.unwrap();
     assert_eq!(results.len(), 10, "ten ranked documents for the URL's query");
     assert!(!results[0].text().await.unwrap().trim().is_empty());
     let page: f64 = text(&c, "eval-page").await.parse().expect("the page's nDCG@10 is a number");
     let golden: f64 = text(&c, "eval-f32").await.parse().expect("the native golden value is shown");
     assert!((page - golden).abs() <= 0.01, "page nDCG@10 {page} vs native {golden}");
-    let timings: Value = c.execute("return window.drbenchTimings", vec![]).await.unwrap();
-    eprintln!("demo page: nDCG@10 {page:.4} (native f32 {golden:.4}); timings {timings}");
+    eprintln!("demo page {url} (WebGPU {webgpu}): nDCG@10 {page:.4} (native f32 {golden:.4}); timings {timings}");
+    if !screenshot {
+        c.close().await.unwrap();
+        return;
+    }
 
     let shot = std::env::var_os("DRBENCH_SCREENSHOT")
         .map(PathBuf::from)
@@ -144,21 +159,18 @@ async fn check_page(url: &str) {
     c.close().await.unwrap();
 }
 
-async fn check_no_webgpu(url: &str) {
-    let (_driver, c) = browser(false).await;
-    c.goto(url).await.unwrap();
-    assert_eq!(settled(&c, Duration::from_secs(60)).await, "no-webgpu");
-    assert!(text(&c, "nogpu").await.contains("WebGPU is not available"));
-    c.close().await.unwrap();
-}
-
 #[test]
 fn demo_page_encodes_scores_and_searches_in_headless_chromium() {
     let tmp = tempfile::tempdir().unwrap();
     let (_server, url) = serve(&tmp.path().join("demo"), &tmp.path().join("cache"));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        check_no_webgpu(&url).await;
-        check_page(&url).await;
+        let q = "q=vitamin%20D%20deficiency";
+        // No WebGPU at all: the CPU backend, with the notice.
+        check_page(&format!("{url}?{q}"), false, "cpu", false).await;
+        // This machine's only adapter is SwiftShader, a CPU emulation: `auto` takes the CPU.
+        check_page(&format!("{url}?{q}"), true, "cpu", false).await;
+        // The WebGPU kernels, asked for.
+        check_page(&format!("{url}?backend=webgpu&{q}"), true, "webgpu", true).await;
     });
 }

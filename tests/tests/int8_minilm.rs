@@ -2,10 +2,11 @@
 //! in two steps that share one set of candle encodings:
 //! 1. the int8 file itself (`drbench quantize`), dequantized and run through the same candle BERT, against f32:
 //!    every embedding at cosine ≥ 0.99 and nDCG@10 within 0.01 — the quality the int8 runners are held to;
-//! 2. the wgpu runner (the browser's code, run natively: Vulkan, Mesa lavapipe on CPU-only machines) on that file:
-//!    cosine ≥ 0.99 from candle f32 and nDCG@10 within 0.01 of it (issue 7's bar), and — the tighter check that the
-//!    kernels compute what they should — equal to candle on the same int8 weights (cosine ≥ 0.9999). It drives the
-//!    page's own `Retriever` (wasm's tokenizer included: its token ids must equal the native tokenizer's).
+//! 2. the browser runner on that file, on each of its backends run natively — the wgpu kernels (Vulkan, Mesa
+//!    lavapipe on CPU-only machines) and the CPU encoder: cosine ≥ 0.99 from candle f32 and nDCG@10 within 0.01 of
+//!    it (issue 7's bar), and — the tighter check that the code computes what it should — equal to candle on the
+//!    same int8 weights (cosine ≥ 0.9999). It drives the page's own `Retriever` (wasm's tokenizer included: its
+//!    token ids must equal the native tokenizer's).
 
 use candle_core::Device;
 use drbench_harness::data::SubsetSpec;
@@ -14,6 +15,7 @@ use drbench_harness::qweights::QWeights;
 use drbench_native::encoders::bert::{BertEncoder, BertOptions};
 use drbench_native::encoders::quantize::quantize_bert;
 use drbench_tests::{dense_ndcg10, load_verified, min_cosine, shared_dir};
+use drbench_wasm::encoder::Backend;
 use drbench_wasm::retriever::Retriever;
 
 #[test]
@@ -50,28 +52,32 @@ fn int8_minilm_on_candle_and_wgpu_stays_within_bounds_of_f32() {
     assert!((n_f32 - n_int8).abs() <= 0.01, "nDCG@10 f32 {n_f32} vs int8 {n_int8}");
     assert!(worst < 1.0, "quantization changed nothing: the test would not notice a missing dequantization");
 
-    // 2. wgpu, through the browser's Retriever.
+    // 2. the browser runner's backends, through its Retriever.
     let tokenizer = std::fs::read(dir.join("tokenizer.json")).unwrap();
-    let retriever = pollster::block_on(Retriever::load(&bytes, &tokenizer))
-        .unwrap_or_else(|e| panic!("{e}: install mesa-vulkan-drivers (lavapipe) on a machine without a GPU"));
-    let adapter = retriever.model().adapter().to_string();
-    for text in docs.iter().chain(&queries) {
-        let native = f32_enc.token_ids(text).unwrap();
-        assert_eq!(retriever.tokenizer().ids(text).unwrap(), native, "token ids of {text:?}");
+    for backend in [Backend::Gpu, Backend::Cpu] {
+        let retriever = pollster::block_on(Retriever::load(&bytes, &tokenizer, backend))
+            .unwrap_or_else(|e| panic!("{e}: install mesa-vulkan-drivers (lavapipe) on a machine without a GPU"));
+        let device = retriever.model().device();
+        if backend == Backend::Gpu {
+            for text in docs.iter().chain(&queries) {
+                let native = f32_enc.token_ids(text).unwrap();
+                assert_eq!(retriever.tokenizer().ids(text).unwrap(), native, "token ids of {text:?}");
+            }
+        }
+        let t = std::time::Instant::now();
+        let gd = pollster::block_on(retriever.encode(&docs, |_, _| {})).unwrap();
+        let gq = pollster::block_on(retriever.encode(&queries, |_, _| {})).unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        let vs_f32 = min_cosine(&gd, &fd, dim).min(min_cosine(&gq, &fq, dim));
+        let vs_int8 = min_cosine(&gd, &id8, dim).min(min_cosine(&gq, &iq8, dim));
+        let n = dense_ndcg10(&task, &gd, &gq, dim);
+        eprintln!(
+            "{backend:?} on {device}: {} texts in {secs:.1}s; nDCG@10 {n:.4} vs candle f32 {n_f32:.4}; min cosine vs \
+             f32 {vs_f32:.5}, vs candle int8 {vs_int8:.6}",
+            docs.len() + queries.len()
+        );
+        assert!(vs_int8 >= 0.9999, "{backend:?} differs from candle on the same int8 weights: min cosine {vs_int8}");
+        assert!(vs_f32 >= 0.99, "{backend:?}: an embedding is at cosine {vs_f32} from candle f32");
+        assert!((n - n_f32).abs() <= 0.01, "nDCG@10 {backend:?} {n} vs f32 {n_f32}");
     }
-    let t = std::time::Instant::now();
-    let gd = pollster::block_on(retriever.encode(&docs, |_, _| {})).unwrap();
-    let gq = pollster::block_on(retriever.encode(&queries, |_, _| {})).unwrap();
-    let secs = t.elapsed().as_secs_f64();
-    let vs_f32 = min_cosine(&gd, &fd, dim).min(min_cosine(&gq, &fq, dim));
-    let vs_int8 = min_cosine(&gd, &id8, dim).min(min_cosine(&gq, &iq8, dim));
-    let n_gpu = dense_ndcg10(&task, &gd, &gq, dim);
-    eprintln!(
-        "wgpu on {adapter}: {} texts in {secs:.1}s; nDCG@10 wgpu {n_gpu:.4} vs candle f32 {n_f32:.4}; min cosine vs f32 \
-         {vs_f32:.5}, vs candle int8 {vs_int8:.6}",
-        docs.len() + queries.len()
-    );
-    assert!(vs_int8 >= 0.9999, "wgpu differs from candle on the same int8 weights: min cosine {vs_int8}");
-    assert!(vs_f32 >= 0.99, "an embedding is at cosine {vs_f32} from candle f32");
-    assert!((n_gpu - n_f32).abs() <= 0.01, "nDCG@10 wgpu {n_gpu} vs f32 {n_f32}");
 }

@@ -1,6 +1,8 @@
-// The drbench browser demo: load the int8 encoder onto WebGPU, encode the subset with a progress bar, score the
-// subset's test queries (nDCG@10 next to the native reference), then search as the user types. All document
-// text is inserted with textContent (never as HTML). URL parameters: ?q=TEXT runs that search once ready.
+// The drbench browser demo: load the int8 encoder (WebGPU, or the CPU through WebAssembly SIMD where WebGPU is
+// missing or emulated), encode the subset with a progress bar, score the subset's test queries (nDCG@10 next to
+// the native reference), then search as the user types. All document text is inserted with textContent (never as
+// HTML). URL parameters: ?q=TEXT runs that search once ready; ?backend=auto|webgpu|cpu picks the backend;
+// ?workers=N sets how many Web Workers encode the corpus on the CPU backend (default: one per core, up to 4).
 import init, { Retriever, evaluate } from './pkg/drbench_wasm.js';
 
 const $ = (id) => document.getElementById(id);
@@ -36,15 +38,49 @@ function snippet(doc, n) {
   return text.length > n ? `${text.slice(0, n)}…` : text;
 }
 
+// Encodes `texts` on the CPU in `n` Web Workers (texts dealt round-robin, so each gets a similar mix of lengths);
+// resolves to one Float32Array of texts.length × dim embeddings in input order.
+async function encodeInWorkers(n, weights, tokenizer, texts, dim, onProgress) {
+  const workers = Array.from({ length: n }, () => new Worker(new URL('encode-worker.js', import.meta.url), { type: 'module' }));
+  const share = (w) => texts.map((_, i) => i).filter((i) => i % n === w);
+  const done = new Array(n).fill(0);
+  try {
+    const parts = await Promise.all(workers.map((worker, w) => new Promise((resolve, reject) => {
+      const mine = share(w);
+      worker.onerror = (e) => reject(new Error(`encoder worker: ${e.message}`));
+      worker.onmessage = (event) => {
+        const m = event.data;
+        if (m.type === 'loaded') {
+          worker.postMessage({ type: 'encode', texts: mine.map((i) => texts[i]) });
+        } else if (m.type === 'progress') {
+          done[w] = m.done;
+          onProgress(done.reduce((a, b) => a + b, 0), texts.length);
+        } else if (m.type === 'done') {
+          resolve({ mine, embeddings: m.embeddings });
+        } else if (m.type === 'error') {
+          reject(new Error(`encoder worker: ${m.message}`));
+        }
+      };
+      worker.postMessage({ type: 'load', weights, tokenizer });
+    })));
+    const out = new Float32Array(texts.length * dim);
+    for (const { mine, embeddings } of parts) {
+      mine.forEach((i, r) => out.set(embeddings.subarray(r * dim, (r + 1) * dim), i * dim));
+    }
+    return out;
+  } finally {
+    workers.forEach((worker) => worker.terminate());
+  }
+}
+
 async function main() {
   // Chromium exposes navigator.gpu even where it then offers no adapter (WebGPU blocklisted or switched off).
   const adapter = navigator.gpu ? await navigator.gpu.requestAdapter().catch(() => null) : null;
+  const asked = new URLSearchParams(location.search).get('backend') || 'auto';
   if (!adapter) {
     $('nogpu').hidden = false;
-    $('setup').hidden = true;
-    state('no-webgpu');
-    return;
   }
+  const backend = adapter ? asked : 'cpu';
   const tLoad = performance.now();
   await init();
   setProgress('Loading the model and the subset…', 0, 1);
@@ -56,26 +92,42 @@ async function main() {
       return r.json();
     }),
   ]);
-  const retriever = await Retriever.load(weights, tokenizer);
+  const retriever = await Retriever.load(weights, tokenizer, backend);
   const docsById = new Map(subset.docs.map((d) => [d.id, d]));
   fact('dataset', `${subset.task} (${subset.split}): ${subset.queries.length} judged queries, ${subset.docs.length} documents`);
   fact('model', `${subset.model}, int8 (${(retriever.weightBytes / 1e6).toFixed(1)} MB)`);
-  const info = adapter.info || {};
+  const info = (adapter && adapter.info) || {};
   const named = [info.vendor, info.architecture, info.description].filter((x) => x).join(' / ');
-  fact('GPU adapter', `${named || 'unnamed'} (WebGPU)`);
+  if (retriever.backend === 'webgpu') {
+    fact('encoder', `WebGPU: ${named || retriever.device}`);
+  } else {
+    fact('encoder', retriever.device);
+  }
+  $('eval-backend').textContent = retriever.backend === 'webgpu' ? 'WebGPU' : 'CPU';
   const loadSecs = (performance.now() - tLoad) / 1000;
-  fact('model load', `${loadSecs.toFixed(1)} s (download, weights onto the GPU, kernels compiled)`);
+  fact('model load', `${loadSecs.toFixed(1)} s (download, weights unpacked${retriever.backend === 'webgpu' ? ' onto the GPU, kernels compiled' : ''})`);
 
-  // The encoder sees BEIR's flat passage text: title + " " + text.
+  // The encoder sees BEIR's flat passage text: title + " " + text. On the CPU the corpus is encoded in Web Workers,
+  // one per core (up to 4; ?workers=N overrides, 0 = on this page's thread).
+  const ids = subset.docs.map((d) => d.id);
+  const texts = subset.docs.map((d) => `${d.title} ${d.text}`);
+  const progress = (done, total) => setProgress(`Encoding the documents: ${done} / ${total}`, done, total);
+  const param = new URLSearchParams(location.search).get('workers');
+  const workers = retriever.backend === 'cpu'
+    ? Math.min(param === null ? Math.min(navigator.hardwareConcurrency || 1, 4) : Number(param) || 0, texts.length)
+    : 0;
   const t0 = performance.now();
-  await retriever.index(
-    subset.docs.map((d) => d.id),
-    subset.docs.map((d) => `${d.title} ${d.text}`),
-    (done, total) => setProgress(`Encoding the documents: ${done} / ${total}`, done, total),
-  );
+  if (workers > 0) {
+    retriever.setCorpus(ids, await encodeInWorkers(workers, weights, tokenizer, texts, retriever.dim, progress));
+  } else {
+    await retriever.index(ids, texts, progress);
+  }
   const docSecs = (performance.now() - t0) / 1000;
-  fact('corpus encoding', `${docSecs.toFixed(1)} s, ${(subset.docs.length / docSecs).toFixed(1)} docs/s`);
-  window.drbenchTimings = { loadSeconds: loadSecs, docs: subset.docs.length, docSeconds: docSecs };
+  const how = workers > 0 ? `, ${workers} worker${workers > 1 ? 's' : ''}` : '';
+  fact('corpus encoding', `${docSecs.toFixed(1)} s, ${(subset.docs.length / docSecs).toFixed(1)} docs/s${how}`);
+  window.drbenchTimings = {
+    backend: retriever.backend, workers, loadSeconds: loadSecs, docs: subset.docs.length, docSeconds: docSecs,
+  };
 
   const t1 = performance.now();
   const run = await retriever.runQueries(

@@ -4,61 +4,10 @@
 //! softmax or a mean.
 
 use drbench_harness::batching::length_sorted_batches;
-use drbench_harness::qweights::{QData, QTensor, QWeights};
 
+use crate::bert_weights::{BertShape, BertWeights, layer_names};
 use crate::error::GpuError;
 use crate::gpu::{Gpu, rows_grid};
-
-/// The BERT hyper-parameters the kernels need (from the weight file's `config.bert`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct BertShape {
-    /// Model width.
-    pub hidden: usize,
-    /// Encoder layers.
-    pub layers: usize,
-    /// Attention heads.
-    pub heads: usize,
-    /// MLP width.
-    pub intermediate: usize,
-    /// LayerNorm epsilon.
-    pub eps: f32,
-    /// Position embeddings (the longest input).
-    pub max_positions: usize,
-}
-
-/// Limits of the kernels (workgroup arrays).
-const MAX_HIDDEN: usize = 1024;
-const MAX_SEQ: usize = 512;
-const MAX_HEAD_DIM: usize = 128;
-
-impl BertShape {
-    fn from_config(bert: &serde_json::Value) -> Result<BertShape, GpuError> {
-        let num = |k: &str| {
-            bert[k].as_u64().map(|v| v as usize).ok_or_else(|| GpuError::Model(format!("config.bert.{k} is missing")))
-        };
-        let act = bert["hidden_act"].as_str().unwrap_or("gelu");
-        if act != "gelu" {
-            return Err(GpuError::Model(format!("hidden_act {act:?}: only BERT's exact GELU is implemented")));
-        }
-        let s = BertShape {
-            hidden: num("hidden_size")?,
-            layers: num("num_hidden_layers")?,
-            heads: num("num_attention_heads")?,
-            intermediate: num("intermediate_size")?,
-            eps: bert["layer_norm_eps"].as_f64().unwrap_or(1e-12) as f32,
-            max_positions: num("max_position_embeddings")?,
-        };
-        let hd = s.hidden / s.heads.max(1);
-        if s.hidden > MAX_HIDDEN || hd * s.heads != s.hidden || hd > MAX_HEAD_DIM || !hd.is_multiple_of(4) {
-            return Err(GpuError::Model(format!(
-                "hidden {} with {} heads: the kernels take hidden ≤ {MAX_HIDDEN} split into heads (a multiple of 4) of ≤ \
-                 {MAX_HEAD_DIM}",
-                s.hidden, s.heads
-            )));
-        }
-        Ok(s)
-    }
-}
 
 /// An int8 matrix on the GPU: rows packed four bytes per u32, per-row scales, and a bias.
 #[derive(Debug)]
@@ -117,45 +66,24 @@ fn pack_i8(q: &[i8]) -> Vec<u32> {
         .collect()
 }
 
-struct Tensors<'a>(std::collections::HashMap<&'a str, &'a QTensor>);
+/// Uploads an int8 matrix (and its bias, or zeros) for the matmul kernel.
+fn linear(gpu: &Gpu, w: &BertWeights, prefix: &str, rows: usize, cols: usize, bias: bool) -> Result<QLinear, GpuError> {
+    let name = format!("{prefix}.weight");
+    let m = w.int8(&name, rows, cols)?;
+    let bias = if bias { w.f32s(&format!("{prefix}.bias"), rows)?.to_vec() } else { vec![0.0; rows] };
+    Ok(QLinear {
+        weight: gpu.storage(&name, &pack_i8(m.q)),
+        scale: gpu.storage(&name, m.scales),
+        bias: gpu.storage(&name, &bias),
+        rows,
+        cols,
+    })
+}
 
-impl<'a> Tensors<'a> {
-    fn get(&self, name: &str) -> Result<&'a QTensor, GpuError> {
-        self.0.get(name).copied().ok_or_else(|| GpuError::Model(format!("tensor {name} is missing")))
-    }
-
-    fn f32s(&self, name: &str, len: usize) -> Result<Vec<f32>, GpuError> {
-        let t = self.get(name)?;
-        match &t.data {
-            QData::F32(v) if v.len() == len => Ok(v.clone()),
-            _ => Err(GpuError::Model(format!("{name}: expected {len} f32 values, found shape {:?}", t.shape))),
-        }
-    }
-
-    fn linear(&self, gpu: &Gpu, prefix: &str, rows: usize, cols: usize, bias: bool) -> Result<QLinear, GpuError> {
-        let name = format!("{prefix}.weight");
-        let t = self.get(&name)?;
-        let QData::I8Rows { q, scales } = &t.data else {
-            return Err(GpuError::Model(format!("{name}: expected an int8 matrix")));
-        };
-        if t.shape != [rows, cols] || !cols.is_multiple_of(4) {
-            return Err(GpuError::Model(format!("{name}: shape {:?}, expected [{rows}, {cols}]", t.shape)));
-        }
-        let bias = if bias { self.f32s(&format!("{prefix}.bias"), rows)? } else { vec![0.0; rows] };
-        Ok(QLinear {
-            weight: gpu.storage(&name, &pack_i8(q)),
-            scale: gpu.storage(&name, scales),
-            bias: gpu.storage(&name, &bias),
-            rows,
-            cols,
-        })
-    }
-
-    fn norm(&self, gpu: &Gpu, prefix: &str, width: usize) -> Result<Norm, GpuError> {
-        let mut v = self.f32s(&format!("{prefix}.weight"), width)?;
-        v.extend(self.f32s(&format!("{prefix}.bias"), width)?);
-        Ok(Norm(gpu.storage(prefix, &v)))
-    }
+/// Uploads a LayerNorm's gamma then beta.
+fn norm(gpu: &Gpu, w: &BertWeights, prefix: &str) -> Result<Norm, GpuError> {
+    let (gamma, beta) = w.norm(prefix)?;
+    Ok(Norm(gpu.storage(prefix, &[gamma, beta].concat())))
 }
 
 /// What the matmul kernel does after the product (its `flags`).
@@ -185,46 +113,39 @@ struct U2F(u32, u32, f32, u32);
 impl GpuBert {
     /// Uploads a BERT from the bytes of a drbench int8 weight file (checksum verified).
     pub fn from_bytes(mut gpu: Gpu, bytes: &[u8]) -> Result<GpuBert, GpuError> {
-        let q = QWeights::from_bytes(bytes)?;
-        if q.config["architecture"] != "bert" {
-            return Err(GpuError::Model(format!("architecture {}, expected \"bert\"", q.config["architecture"])));
-        }
-        let shape = BertShape::from_config(&q.config["bert"])?;
-        gpu.compile("attention", &[("D4_VALUE", format!("{}u", shape.hidden / shape.heads / 4))]);
-        let t = Tensors(q.tensors.iter().map(|t| (t.name.as_str(), t)).collect());
+        let w = BertWeights::from_bytes(bytes)?;
+        let shape = w.shape.clone();
+        gpu.compile("attention", &[("D4_VALUE", format!("{}u", shape.head_dim() / 4))]);
         let (h, m) = (shape.hidden, shape.intermediate);
-        let vocab = t.get("embeddings.word_embeddings.weight")?.shape.first().copied().unwrap_or(0);
-        let types = t.get("embeddings.token_type_embeddings.weight")?.shape.first().copied().unwrap_or(0);
-        let word = t.linear(&gpu, "embeddings.word_embeddings", vocab, h, false)?;
-        let position = t.linear(&gpu, "embeddings.position_embeddings", shape.max_positions, h, false)?;
-        let token_type = t.linear(&gpu, "embeddings.token_type_embeddings", types, h, false)?;
-        let embed_norm = t.norm(&gpu, "embeddings.LayerNorm", h)?;
+        let (vocab, positions, types) = w.embedding_rows()?;
+        let word = linear(&gpu, &w, "embeddings.word_embeddings", vocab, h, false)?;
+        let position = linear(&gpu, &w, "embeddings.position_embeddings", positions, h, false)?;
+        let token_type = linear(&gpu, &w, "embeddings.token_type_embeddings", types, h, false)?;
+        let embed_norm = norm(&gpu, &w, "embeddings.LayerNorm")?;
         let mut scales = Vec::new();
-        for name in ["word_embeddings", "position_embeddings", "token_type_embeddings"] {
-            if let QData::I8Rows { scales: s, .. } = &t.get(&format!("embeddings.{name}.weight"))?.data {
-                scales.extend_from_slice(s);
-            }
+        for (name, rows) in
+            [("word_embeddings", vocab), ("position_embeddings", positions), ("token_type_embeddings", types)]
+        {
+            scales.extend_from_slice(w.int8(&format!("embeddings.{name}.weight"), rows, h)?.scales);
         }
         let embed_scales = gpu.storage("embedding scales", &scales);
         let mut layers = Vec::with_capacity(shape.layers);
         for i in 0..shape.layers {
-            let p = format!("encoder.layer.{i}");
+            let [q, k, v, o, attn_norm, up, down, out_norm] = layer_names(i);
             layers.push(Layer {
-                q: t.linear(&gpu, &format!("{p}.attention.self.query"), h, h, true)?,
-                k: t.linear(&gpu, &format!("{p}.attention.self.key"), h, h, true)?,
-                v: t.linear(&gpu, &format!("{p}.attention.self.value"), h, h, true)?,
-                o: t.linear(&gpu, &format!("{p}.attention.output.dense"), h, h, true)?,
-                attn_norm: t.norm(&gpu, &format!("{p}.attention.output.LayerNorm"), h)?,
-                up: t.linear(&gpu, &format!("{p}.intermediate.dense"), m, h, true)?,
-                down: t.linear(&gpu, &format!("{p}.output.dense"), h, m, true)?,
-                out_norm: t.norm(&gpu, &format!("{p}.output.LayerNorm"), h)?,
+                q: linear(&gpu, &w, &q, h, h, true)?,
+                k: linear(&gpu, &w, &k, h, h, true)?,
+                v: linear(&gpu, &w, &v, h, h, true)?,
+                o: linear(&gpu, &w, &o, h, h, true)?,
+                attn_norm: norm(&gpu, &w, &attn_norm)?,
+                up: linear(&gpu, &w, &up, m, h, true)?,
+                down: linear(&gpu, &w, &down, h, m, true)?,
+                out_norm: norm(&gpu, &w, &out_norm)?,
             });
         }
-        let max_seq_length =
-            (q.config["max_seq_length"].as_u64().unwrap_or(512) as usize).min(shape.max_positions).min(MAX_SEQ);
         Ok(GpuBert {
             gpu,
-            cls: q.config["pooling"] == "cls",
+            cls: w.cls,
             shape,
             word,
             position,
@@ -232,7 +153,7 @@ impl GpuBert {
             embed_norm,
             embed_scales,
             layers,
-            max_seq_length,
+            max_seq_length: w.max_seq_length,
             weight_bytes: bytes.len(),
         })
     }

@@ -27,6 +27,8 @@ pub struct Gpu {
     pub queue: wgpu::Queue,
     /// What the adapter says it is (name, backend), for reports.
     pub adapter: String,
+    /// The adapter says it is a CPU (a software rasteriser, or a browser's fallback adapter).
+    pub is_cpu: bool,
     pipelines: Vec<(&'static str, wgpu::ComputePipeline)>,
 }
 
@@ -51,7 +53,13 @@ impl Gpu {
             })
             .await
             .map_err(|e| GpuError::Device(e.to_string()))?;
-        let mut gpu = Gpu { device, queue, adapter: describe_adapter(&info), pipelines: Vec::new() };
+        let mut gpu = Gpu {
+            device,
+            queue,
+            adapter: describe_adapter(&info),
+            is_cpu: info.device_type == wgpu::DeviceType::Cpu,
+            pipelines: Vec::new(),
+        };
         for (name, _) in KERNELS {
             if name != "attention" {
                 gpu.compile(name, &[]);

@@ -1,5 +1,5 @@
 //! The browser runner's retriever, independent of JavaScript (so native tests drive the very code the page runs):
-//! tokenizer + int8 encoder on wgpu, a corpus encoded once and kept as unit vectors, exact top-k search
+//! tokenizer + int8 encoder (wgpu kernels or the CPU, see [`crate::encoder`]), a corpus encoded once and kept as unit vectors, exact top-k search
 //! (`harness::dense`), and TREC runs for trec_eval-exact scoring.
 
 use std::cell::RefCell;
@@ -7,14 +7,9 @@ use std::fmt::Write as _;
 
 use drbench_harness::dense::exact_top_k;
 
-use crate::bert::GpuBert;
+use crate::encoder::{Backend, Encoder};
 use crate::error::GpuError;
-use crate::gpu::Gpu;
 use crate::tokenize::TextTokenizer;
-
-/// Tokens per GPU batch (batch × longest sequence): large enough to keep a GPU busy, small enough that a browser
-/// repaints the progress bar between batches.
-pub const BATCH_TOKENS: usize = 8_192;
 
 /// One search result.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -35,22 +30,22 @@ struct Corpus {
 /// Encoder, tokenizer and (once indexed) a corpus.
 #[derive(Debug)]
 pub struct Retriever {
-    model: GpuBert,
+    model: Encoder,
     tokenizer: TextTokenizer,
     corpus: RefCell<Corpus>,
 }
 
 impl Retriever {
-    /// A retriever from the bytes of a `drbench quantize` weight file and of the model's `tokenizer.json`.
-    pub async fn load(weights: &[u8], tokenizer_json: &[u8]) -> Result<Retriever, GpuError> {
-        let gpu = Gpu::new().await?;
-        let model = GpuBert::from_bytes(gpu, weights)?;
-        let tokenizer = TextTokenizer::from_json(tokenizer_json, model.max_seq_length)?;
+    /// A retriever from the bytes of a `drbench quantize` weight file and of the model's `tokenizer.json`, on
+    /// `backend`.
+    pub async fn load(weights: &[u8], tokenizer_json: &[u8], backend: Backend) -> Result<Retriever, GpuError> {
+        let model = Encoder::load(weights, backend).await?;
+        let tokenizer = TextTokenizer::from_json(tokenizer_json, model.max_seq_length())?;
         Ok(Retriever { model, tokenizer, corpus: RefCell::new(Corpus::default()) })
     }
 
     /// The encoder.
-    pub fn model(&self) -> &GpuBert {
+    pub fn model(&self) -> &Encoder {
         &self.model
     }
 
@@ -67,7 +62,7 @@ impl Retriever {
         progress: impl FnMut(usize, usize),
     ) -> Result<Vec<f32>, GpuError> {
         let ids = self.tokenizer.ids_all(texts)?;
-        self.model.embed_all(&ids, true, BATCH_TOKENS, progress).await
+        self.model.embed_all(&ids, true, progress).await
     }
 
     /// Encodes a corpus (`ids[i]` names `texts[i]`) and keeps it for [`Retriever::search`], replacing any
@@ -82,6 +77,20 @@ impl Retriever {
             return Err(GpuError::Model(format!("{} ids for {} texts", ids.len(), texts.len())));
         }
         let embeddings = self.encode(texts, progress).await?;
+        self.set_corpus(ids, embeddings)
+    }
+
+    /// Keeps a corpus encoded elsewhere (e.g. by CPU encoders in Web Workers, one per core): `embeddings` holds
+    /// `ids.len()` L2-normalised rows of [`Encoder::dim`] values, in `ids` order.
+    pub fn set_corpus(&self, ids: Vec<String>, embeddings: Vec<f32>) -> Result<(), GpuError> {
+        if embeddings.len() != ids.len() * self.model.dim() {
+            return Err(GpuError::Model(format!(
+                "{} values for {} documents of dimension {}",
+                embeddings.len(),
+                ids.len(),
+                self.model.dim()
+            )));
+        }
         *self.corpus.borrow_mut() = Corpus { ids, embeddings };
         Ok(())
     }

@@ -1,6 +1,6 @@
-//! The JavaScript API (wasm-bindgen): `Retriever.load(weights, tokenizerJson)`, then `encode`, `index`, `search`
-//! and `runQueries` (each a Promise; progress through an optional `(done, total) => …` callback), plus
-//! `evaluate(qrels, run, measures)` with trec_eval's conventions.
+//! The JavaScript API (wasm-bindgen): `Retriever.load(weights, tokenizerJson, backend)`, then `encode`, `index`
+//! (or `setCorpus` with embeddings made elsewhere), `search` and `runQueries` (each a Promise; progress through an
+//! optional `(done, total) => …` callback), plus `evaluate(qrels, run, measures)` with trec_eval's conventions.
 
 use std::rc::Rc;
 
@@ -8,6 +8,7 @@ use js_sys::{Float32Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use crate::encoder::Backend;
 use crate::error::GpuError;
 use crate::retriever;
 
@@ -24,7 +25,7 @@ fn progress(f: Option<Function>) -> impl FnMut(usize, usize) {
     }
 }
 
-/// A dense retriever running on WebGPU.
+/// A dense retriever running on WebGPU or on the CPU (WebAssembly SIMD).
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Retriever {
@@ -33,16 +34,29 @@ pub struct Retriever {
 
 #[wasm_bindgen]
 impl Retriever {
-    /// Loads a `drbench quantize` weight file and the model's `tokenizer.json` (both as bytes) onto the GPU.
-    pub async fn load(weights: Vec<u8>, tokenizer_json: Vec<u8>) -> Result<Retriever, JsValue> {
-        let inner = retriever::Retriever::load(&weights, &tokenizer_json).await.map_err(js_err)?;
+    /// Loads a `drbench quantize` weight file and the model's `tokenizer.json` (both as bytes) on `backend`:
+    /// `"auto"` (the default: WebGPU unless it is missing or its adapter is a CPU emulation such as SwiftShader,
+    /// then the CPU), `"webgpu"` or `"cpu"`.
+    pub async fn load(
+        weights: Vec<u8>,
+        tokenizer_json: Vec<u8>,
+        backend: Option<String>,
+    ) -> Result<Retriever, JsValue> {
+        let backend: Backend = backend.as_deref().unwrap_or("auto").parse().map_err(js_err)?;
+        let inner = retriever::Retriever::load(&weights, &tokenizer_json, backend).await.map_err(js_err)?;
         Ok(Retriever { inner: Rc::new(inner) })
     }
 
-    /// The GPU adapter in use (name and backend).
+    /// The backend in use: `"webgpu"` or `"cpu"`.
     #[wasm_bindgen(getter)]
-    pub fn adapter(&self) -> String {
-        self.inner.model().adapter().to_string()
+    pub fn backend(&self) -> String {
+        self.inner.model().backend().to_string()
+    }
+
+    /// What runs the encoder: the WebGPU adapter, or the CPU and why it was chosen.
+    #[wasm_bindgen(getter)]
+    pub fn device(&self) -> String {
+        self.inner.model().device()
     }
 
     /// Embedding width.
@@ -54,7 +68,7 @@ impl Retriever {
     /// Size of the weight file, bytes.
     #[wasm_bindgen(getter, js_name = weightBytes)]
     pub fn weight_bytes(&self) -> usize {
-        self.inner.model().weight_bytes
+        self.inner.model().weight_bytes()
     }
 
     /// Documents indexed.
@@ -86,6 +100,13 @@ impl Retriever {
             inner.index(ids, &texts, progress(on_progress)).await.map_err(js_err)?;
             Ok(JsValue::UNDEFINED)
         })
+    }
+
+    /// Keeps a corpus encoded elsewhere — by CPU retrievers in Web Workers, one per core — as if `index` had
+    /// encoded it: `embeddings` holds `ids.length × dim` L2-normalised values in `ids` order.
+    #[wasm_bindgen(js_name = setCorpus)]
+    pub fn set_corpus(&self, ids: Vec<String>, embeddings: Vec<f32>) -> Result<(), JsValue> {
+        self.inner.set_corpus(ids, embeddings).map_err(js_err)
     }
 
     /// Promise of the `k` best documents for `query`: an array of `{id, score}`.

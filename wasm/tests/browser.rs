@@ -1,10 +1,12 @@
 //! The browser regression test (wasm-bindgen-test in headless Chromium, WebGPU on SwiftShader): the page's own
 //! code path — tokenizer, int8 encoder, search, trec_eval-exact scoring — on a demo folder written by
-//! `drbench demo prepare` (compiled in from `DRBENCH_DEMO_DIR`), held to the native numbers that folder carries:
+//! `drbench demo prepare` (compiled in from `DRBENCH_DEMO_DIR`), on both backends (WebGPU, and the CPU through
+//! WebAssembly SIMD), each held to the native numbers that folder carries:
 //! token ids equal, embeddings at cosine ≥ 0.9999 from candle on the same int8 weights and ≥ 0.99 from candle f32,
 //! and nDCG@10 within 0.01 of the native f32 golden value. Run by `scripts/test-browser`.
 #![cfg(target_arch = "wasm32")]
 
+use drbench_wasm::encoder::Backend;
 use drbench_wasm::eval::evaluate_trec_text;
 use drbench_wasm::retriever::Retriever;
 use serde_json::Value;
@@ -31,12 +33,21 @@ fn strings(rows: &Value, key: &str) -> Vec<String> {
 }
 
 #[wasm_bindgen_test]
-async fn browser_reproduces_the_native_subset_numbers() {
+async fn webgpu_reproduces_the_native_subset_numbers() {
+    reproduces_the_native_subset_numbers(Backend::Gpu).await;
+}
+
+#[wasm_bindgen_test]
+async fn wasm_simd_cpu_reproduces_the_native_subset_numbers() {
+    reproduces_the_native_subset_numbers(Backend::Cpu).await;
+}
+
+async fn reproduces_the_native_subset_numbers(backend: Backend) {
     let subset: Value = serde_json::from_str(SUBSET).expect("subset.json");
     let reference = &subset["reference"];
     assert!(reference.is_object(), "the demo folder was prepared with --no-reference");
-    let retriever = Retriever::load(WEIGHTS, TOKENIZER).await.expect("the model loads onto WebGPU");
-    console_log!("adapter: {:?}", retriever.model().adapter());
+    let retriever = Retriever::load(WEIGHTS, TOKENIZER, backend).await.expect("the model loads");
+    console_log!("{backend:?}: {}", retriever.model().device());
 
     for check in reference["embeddings"].as_array().expect("reference embeddings") {
         let text = check["text"].as_str().expect("text");
@@ -46,7 +57,10 @@ async fn browser_reproduces_the_native_subset_numbers() {
         assert_eq!(ids, native, "token ids differ from the native tokenizer for {text:?}");
         let emb = retriever.encode(&[text], |_, _| {}).await.expect("encodes");
         let (vs_int8, vs_f32) = (cosine(&emb, &floats(&check["int8"])), cosine(&emb, &floats(&check["f32"])));
-        console_log!("{} tokens: cosine {vs_int8:.7} to native int8, {vs_f32:.5} to native f32", ids.len());
+        console_log!(
+            "{backend:?}, {} tokens: cosine {vs_int8:.7} to native int8, {vs_f32:.5} to native f32",
+            ids.len()
+        );
         assert!(vs_int8 >= 0.9999, "cosine {vs_int8} to candle on the same int8 weights");
         assert!(vs_f32 >= 0.99, "cosine {vs_f32} to candle f32");
     }
@@ -67,7 +81,7 @@ async fn browser_reproduces_the_native_subset_numbers() {
     let ndcg = scores["nDCG@10"].as_f64().unwrap();
     let (f32_ref, int8_ref) = (reference["native_f32"].as_f64().unwrap(), reference["native_int8"].as_f64().unwrap());
     console_log!(
-        "{} docs in {secs:.1} s ({:.2} docs/s); nDCG@10 browser {ndcg:.4}, native f32 {f32_ref:.4}, native int8 \
+        "{backend:?}: {} docs in {secs:.1} s ({:.2} docs/s); nDCG@10 browser {ndcg:.4}, native f32 {f32_ref:.4}, native int8 \
          {int8_ref:.4}",
         docs.len(),
         docs.len() as f64 / secs

@@ -24,9 +24,10 @@ use super::cell::{dense_search, score};
 use super::dataset::{Task, load_task};
 
 /// The page itself (checked in under wasm/demo/), compiled into the binary.
-const PAGE: [(&str, &str); 3] = [
+const PAGE: [(&str, &str); 4] = [
     ("index.html", include_str!("../../../wasm/demo/index.html")),
     ("demo.js", include_str!("../../../wasm/demo/demo.js")),
+    ("encode-worker.js", include_str!("../../../wasm/demo/encode-worker.js")),
     ("demo.css", include_str!("../../../wasm/demo/demo.css")),
 ];
 

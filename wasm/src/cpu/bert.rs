@@ -1,0 +1,263 @@
+//! The BERT encoder on the CPU (WebAssembly SIMD in the browser, plain Rust natively) from the same int8 weight
+//! file as the wgpu encoder: integer matmuls (int16-quantized activations × int8 weights, see [`super::gemm`]),
+//! f32 everywhere else; sequences are packed without padding, so no work is spent on pad tokens.
+
+use drbench_harness::batching::length_sorted_batches;
+
+use crate::bert_weights::{BertShape, BertWeights, layer_names};
+use crate::error::GpuError;
+
+use super::gemm::{Epilogue, PackedLinear, QuantizedRows};
+use super::simd::axpy;
+
+/// gamma and beta of a LayerNorm.
+#[derive(Debug)]
+struct Norm {
+    gamma: Vec<f32>,
+    beta: Vec<f32>,
+}
+
+impl Norm {
+    fn load(w: &BertWeights, prefix: &str) -> Result<Norm, GpuError> {
+        let (gamma, beta) = w.norm(prefix)?;
+        Ok(Norm { gamma: gamma.to_vec(), beta: beta.to_vec() })
+    }
+
+    /// Normalises every `width`-long row of `x` into `out`.
+    fn apply(&self, x: &[f32], eps: f32, out: &mut [f32]) {
+        let width = self.gamma.len();
+        for (row, dst) in x.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
+            let mean = row.iter().sum::<f32>() / width as f32;
+            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / width as f32;
+            let inv = 1.0 / (var + eps).sqrt();
+            for (((d, v), g), b) in dst.iter_mut().zip(row).zip(&self.gamma).zip(&self.beta) {
+                *d = (v - mean) * inv * g + b;
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Layer {
+    /// q, k and v stacked: one product of width 3·hidden.
+    qkv: PackedLinear,
+    o: PackedLinear,
+    attn_norm: Norm,
+    up: PackedLinear,
+    down: PackedLinear,
+    out_norm: Norm,
+}
+
+/// The encoder: int16 weight panels in memory.
+#[derive(Debug)]
+pub struct CpuBert {
+    shape: BertShape,
+    /// Word embeddings stay int8 (most of the file), dequantized per token.
+    word: Vec<i8>,
+    word_scales: Vec<f32>,
+    /// Position embeddings plus token type 0 (BERT's single-segment input), dequantized.
+    position_and_type: Vec<f32>,
+    embed_norm: Norm,
+    layers: Vec<Layer>,
+    cls: bool,
+    /// The weight file's `max_seq_length` (sentence-transformers truncation, special tokens included).
+    pub max_seq_length: usize,
+    /// Bytes of the weight file.
+    pub weight_bytes: usize,
+}
+
+fn linear(w: &BertWeights, prefix: &str, rows: usize, cols: usize) -> Result<PackedLinear, GpuError> {
+    PackedLinear::new(w.int8(&format!("{prefix}.weight"), rows, cols)?, w.f32s(&format!("{prefix}.bias"), rows)?)
+}
+
+impl CpuBert {
+    /// Loads a BERT from the bytes of a drbench int8 weight file (checksum verified).
+    pub fn from_bytes(bytes: &[u8]) -> Result<CpuBert, GpuError> {
+        let w = BertWeights::from_bytes(bytes)?;
+        let shape = w.shape.clone();
+        let (h, m) = (shape.hidden, shape.intermediate);
+        let (vocab, positions, types) = w.embedding_rows()?;
+        let word = w.int8("embeddings.word_embeddings.weight", vocab, h)?;
+        let position = w.int8("embeddings.position_embeddings.weight", positions, h)?;
+        let token_type = w.int8("embeddings.token_type_embeddings.weight", types, h)?;
+        if types == 0 {
+            return Err(GpuError::Model("embeddings.token_type_embeddings.weight has no rows".into()));
+        }
+        let mut position_and_type = Vec::with_capacity(positions * h);
+        for (row, s) in position.q.chunks_exact(h).zip(position.scales) {
+            let type0 = token_type.q[..h].iter().map(|&q| f32::from(q) * token_type.scales[0]);
+            position_and_type.extend(row.iter().zip(type0).map(|(&q, t)| f32::from(q) * s + t));
+        }
+        let mut layers = Vec::with_capacity(shape.layers);
+        for i in 0..shape.layers {
+            let [q, k, v, o, attn_norm, up, down, out_norm] = layer_names(i);
+            let part = |p: &str| -> Result<_, GpuError> {
+                Ok((w.int8(&format!("{p}.weight"), h, h)?, w.f32s(&format!("{p}.bias"), h)?))
+            };
+            layers.push(Layer {
+                qkv: PackedLinear::stack(&[part(&q)?, part(&k)?, part(&v)?])?,
+                o: linear(&w, &o, h, h)?,
+                attn_norm: Norm::load(&w, &attn_norm)?,
+                up: linear(&w, &up, m, h)?,
+                down: linear(&w, &down, h, m)?,
+                out_norm: Norm::load(&w, &out_norm)?,
+            });
+        }
+        Ok(CpuBert {
+            word: word.q.to_vec(),
+            word_scales: word.scales.to_vec(),
+            position_and_type,
+            embed_norm: Norm::load(&w, "embeddings.LayerNorm")?,
+            layers,
+            cls: w.cls,
+            max_seq_length: w.max_seq_length,
+            weight_bytes: bytes.len(),
+            shape,
+        })
+    }
+
+    /// Embedding width.
+    pub fn dim(&self) -> usize {
+        self.shape.hidden
+    }
+
+    /// Embeddings of one batch of token id sequences (each with its special tokens, at most `max_seq_length`
+    /// long), `batch × dim` row-major, pooled and (if `normalize`) L2-normalised.
+    pub fn embed_batch<S: AsRef<[u32]>>(&self, batch: &[S], normalize: bool) -> Result<Vec<f32>, GpuError> {
+        let lens: Vec<usize> = batch.iter().map(|s| s.as_ref().len()).collect();
+        if batch.is_empty() || lens.contains(&0) {
+            return Err(GpuError::Model("an empty batch or an empty sequence".into()));
+        }
+        if let Some(&t) = lens.iter().find(|&&t| t > self.max_seq_length) {
+            return Err(GpuError::Model(format!("a sequence of {t} tokens (at most {})", self.max_seq_length)));
+        }
+        let vocab = self.word_scales.len();
+        if let Some(bad) = batch.iter().flat_map(|s| s.as_ref()).find(|&&id| id as usize >= vocab) {
+            return Err(GpuError::Model(format!("token id {bad} is outside the vocabulary ({vocab})")));
+        }
+        let (h, eps) = (self.shape.hidden, self.shape.eps);
+        let rows: usize = lens.iter().sum();
+        let mut x = vec![0f32; rows * h];
+        let mut tmp = vec![0f32; rows * h];
+        let mut tokens = tmp.chunks_exact_mut(h);
+        for seq in batch {
+            for (p, (&id, dst)) in seq.as_ref().iter().zip(&mut tokens).enumerate() {
+                let (id, s) = (id as usize, self.word_scales[id as usize]);
+                let word = &self.word[id * h..(id + 1) * h];
+                let pos = &self.position_and_type[p * h..(p + 1) * h];
+                for ((d, &q), &pt) in dst.iter_mut().zip(word).zip(pos) {
+                    *d = f32::from(q) * s + pt;
+                }
+            }
+        }
+        self.embed_norm.apply(&tmp, eps, &mut x);
+        let mut qkv = vec![0f32; rows * 3 * h];
+        let mut ctx = vec![0f32; rows * h];
+        let mut inter = vec![0f32; rows * self.shape.intermediate];
+        let s = &mut QuantizedRows::default();
+        for l in &self.layers {
+            l.qkv.forward(&x, rows, Epilogue::None, &mut qkv, s);
+            self.attention(&qkv, &lens, &mut ctx);
+            l.o.forward(&ctx, rows, Epilogue::Residual(&x), &mut tmp, s);
+            l.attn_norm.apply(&tmp, eps, &mut x);
+            l.up.forward(&x, rows, Epilogue::Gelu, &mut inter, s);
+            l.down.forward(&inter, rows, Epilogue::Residual(&x), &mut tmp, s);
+            l.out_norm.apply(&tmp, eps, &mut x);
+        }
+        Ok(self.pool(&x, &lens, normalize))
+    }
+
+    /// Softmax attention of every sequence with itself (no mask: sequences are packed without padding).
+    /// `qkv` rows are `[q | k | v]`, each `hidden` wide, heads side by side.
+    fn attention(&self, qkv: &[f32], lens: &[usize], ctx: &mut [f32]) {
+        let (h, heads, hd) = (self.shape.hidden, self.shape.heads, self.shape.head_dim());
+        let scale = 1.0 / (hd as f32).sqrt();
+        let mut start = 0;
+        let mut kt = Vec::new();
+        let mut scores = Vec::new();
+        for &t in lens {
+            let row = |i: usize| &qkv[(start + i) * 3 * h..(start + i + 1) * 3 * h];
+            for head in 0..heads {
+                let off = head * hd;
+                // kᵀ of this head (`hd × t`), so that a query's scores are `hd` vector updates of length t.
+                kt.clear();
+                kt.resize(hd * t, 0.0);
+                for j in 0..t {
+                    for (d, &v) in row(j)[h + off..h + off + hd].iter().enumerate() {
+                        kt[d * t + j] = v;
+                    }
+                }
+                for i in 0..t {
+                    scores.clear();
+                    scores.resize(t, 0.0);
+                    for (d, &q) in row(i)[off..off + hd].iter().enumerate() {
+                        axpy(q * scale, &kt[d * t..(d + 1) * t], &mut scores);
+                    }
+                    let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+                    let mut sum = 0.0;
+                    for s in scores.iter_mut() {
+                        *s = (*s - max).exp();
+                        sum += *s;
+                    }
+                    let out = &mut ctx[(start + i) * h + off..(start + i) * h + off + hd];
+                    out.fill(0.0);
+                    for (j, &p) in scores.iter().enumerate() {
+                        axpy(p / sum, &row(j)[2 * h + off..2 * h + off + hd], out);
+                    }
+                }
+            }
+            start += t;
+        }
+    }
+
+    /// Mean (or CLS) pooling per sequence, then optional L2 normalisation.
+    fn pool(&self, x: &[f32], lens: &[usize], normalize: bool) -> Vec<f32> {
+        let h = self.shape.hidden;
+        let mut out = vec![0f32; lens.len() * h];
+        let mut start = 0;
+        for (&t, dst) in lens.iter().zip(out.chunks_exact_mut(h)) {
+            let rows = &x[start * h..(start + t) * h];
+            if self.cls {
+                dst.copy_from_slice(&rows[..h]);
+            } else {
+                for row in rows.chunks_exact(h) {
+                    dst.iter_mut().zip(row).for_each(|(d, v)| *d += v);
+                }
+                dst.iter_mut().for_each(|d| *d /= t as f32);
+            }
+            if normalize {
+                let norm = dst.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+                dst.iter_mut().for_each(|d| *d /= norm);
+            }
+            start += t;
+        }
+        out
+    }
+
+    /// Embeddings of many sequences in length-sorted batches of at most `max_batch_tokens` (batch × longest),
+    /// returned in input order; `progress(done, total)` after each batch, then control goes back to the browser
+    /// for a moment so that the page repaints.
+    pub async fn embed_all(
+        &self,
+        inputs: &[Vec<u32>],
+        normalize: bool,
+        max_batch_tokens: usize,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<Vec<f32>, GpuError> {
+        let dim = self.dim();
+        let lens: Vec<usize> = inputs.iter().map(Vec::len).collect();
+        let (order, batches) = length_sorted_batches(&lens, max_batch_tokens, usize::MAX);
+        let mut out = vec![0f32; inputs.len() * dim];
+        for range in batches {
+            let idx = &order[range.clone()];
+            let batch: Vec<&[u32]> = idx.iter().map(|&i| inputs[i].as_slice()).collect();
+            let emb = self.embed_batch(&batch, normalize)?;
+            for (r, &i) in idx.iter().enumerate() {
+                out[i * dim..(i + 1) * dim].copy_from_slice(&emb[r * dim..(r + 1) * dim]);
+            }
+            progress(range.end, order.len());
+            crate::yield_now::yield_now().await;
+        }
+        Ok(out)
+    }
+}
