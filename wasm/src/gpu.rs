@@ -197,7 +197,11 @@ impl Gpu {
 
 /// "name (backend)", or the backend alone where the name is hidden (browsers do not tell wgpu the adapter).
 fn describe_adapter(info: &wgpu::AdapterInfo) -> String {
-    if info.name.is_empty() { format!("{:?}", info.backend) } else { format!("{} ({:?})", info.name, info.backend) }
+    match (info.name.is_empty(), info.device_type == wgpu::DeviceType::Cpu) {
+        (true, true) => format!("a fallback (CPU) adapter ({:?})", info.backend),
+        (true, false) => format!("{:?}", info.backend),
+        _ => format!("{} ({:?})", info.name, info.backend),
+    }
 }
 
 /// Workgroup grid for `n` one-workgroup-per-row dispatches (rows beyond 65,535 spill into y).

@@ -7,7 +7,7 @@
 use crate::bert_weights::Int8Matrix;
 use crate::error::GpuError;
 
-use super::simd::{MR, NR, micro_kernel, pair};
+use super::simd::{MR, NR, micro_kernel, pair, panel_group};
 
 /// Bytes of weight panels processed together, so that they stay in the L2 cache while every row block passes.
 const PANEL_BLOCK_BYTES: usize = 256 * 1024;
@@ -30,7 +30,7 @@ pub struct PackedLinear {
     pub n: usize,
     /// Input width.
     pub k: usize,
-    /// Per panel, per pair of inputs: the [`NR`] columns' two weights side by side.
+    /// Per panel, per pair of inputs: the [`NR`] columns' two weights (laid out by [`panel_group`]).
     panels: Vec<[i16; 2 * NR]>,
     scales: Vec<f32>,
     bias: Vec<f32>,
@@ -80,10 +80,7 @@ impl PackedLinear {
         let mut panels = Vec::with_capacity(n * k / 2);
         for p in 0..n / NR {
             for kp in 0..k / 2 {
-                panels.push(std::array::from_fn(|i| {
-                    let (j, e) = (i / 2, i % 2);
-                    i16::from(q[(p * NR + j) * k + 2 * kp + e])
-                }));
+                panels.push(panel_group(|j, e| i16::from(q[(p * NR + j) * k + 2 * kp + e])));
             }
         }
         Ok(PackedLinear { n, k, panels, scales, bias })

@@ -10,20 +10,21 @@ pub const NR: usize = 8;
 /// the 16 registers a wasm engine maps SIMD values to, with room for the operands).
 pub const MR: usize = 4;
 
-/// `out[r][j] = Σ_kp dot(rows[r][kp], panel[kp][j])` for the first `R` rows (`R ≤ MR`): each row holds `kp` pairs
-/// of int16 activations (`x[2kp]` in the low half of an i32, `x[2kp+1]` in the high half); `panel` holds, per
-/// pair, the [`NR`] columns' two int16 weights side by side. The caller keeps every sum inside i32.
+/// `out[r][j] = Σ_kp x[2kp]·w[j][2kp] + x[2kp+1]·w[j][2kp+1]` for the first `R` rows (`R ≤ MR`): each row holds
+/// `kp` pairs of int16 activations (see [`pair`]); `panel` holds, per pair, the [`NR`] columns' two weights as
+/// [`panel_group`] lays them out. The caller keeps every sum inside i32.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 pub fn micro_kernel<const R: usize>(rows: [&[i32]; R], panel: &[[i16; 2 * NR]], pairs: usize) -> [[i32; NR]; R] {
     let mut acc = [[0i32; NR]; R];
     let rows = rows.map(|r| &r[..pairs]);
     for (kp, b) in panel.iter().take(pairs).enumerate() {
+        let (even, odd) = b.split_at(NR);
         for r in 0..R {
             let (lo, hi) = (i32::from(rows[r][kp] as i16), rows[r][kp] >> 16);
             // Wrapping, as WebAssembly's i32x4 lanes are (sums never wrap: the caller bounds them), so that
             // debug builds' overflow checks do not keep LLVM from vectorising this loop.
             for j in 0..NR {
-                let dot = lo.wrapping_mul(i32::from(b[2 * j])).wrapping_add(hi.wrapping_mul(i32::from(b[2 * j + 1])));
+                let dot = lo.wrapping_mul(i32::from(even[j])).wrapping_add(hi.wrapping_mul(i32::from(odd[j])));
                 acc[r][j] = acc[r][j].wrapping_add(dot);
             }
         }
@@ -31,9 +32,23 @@ pub fn micro_kernel<const R: usize>(rows: [&[i32]; R], panel: &[[i16; 2 * NR]], 
     acc
 }
 
-/// `out[r][j] = Σ_kp dot(rows[r][kp], panel[kp][j])` for the first `R` rows (`R ≤ MR`): each row holds `kp` pairs
-/// of int16 activations (`x[2kp]` in the low half of an i32, `x[2kp+1]` in the high half); `panel` holds, per
-/// pair, the [`NR`] columns' two int16 weights side by side. The caller keeps every sum inside i32.
+/// One pair's group of a weight panel from `w(j, e)`, the weight of column `j` for the pair's input `e` (0 or 1):
+/// natively the 8 columns' first inputs then their second ones (a layout LLVM vectorises for the host).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+pub fn panel_group(w: impl Fn(usize, usize) -> i16) -> [i16; 2 * NR] {
+    std::array::from_fn(|i| w(i % NR, i / NR))
+}
+
+/// One pair's group of a weight panel from `w(j, e)`, the weight of column `j` for the pair's input `e` (0 or 1):
+/// in the browser each column's two weights side by side, the operand layout of `i32x4.dot_i16x8_s`.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub fn panel_group(w: impl Fn(usize, usize) -> i16) -> [i16; 2 * NR] {
+    std::array::from_fn(|i| w(i / 2, i % 2))
+}
+
+/// `out[r][j] = Σ_kp x[2kp]·w[j][2kp] + x[2kp+1]·w[j][2kp+1]` for the first `R` rows (`R ≤ MR`): each row holds
+/// `kp` pairs of int16 activations (see [`pair`]); `panel` holds, per pair, the [`NR`] columns' two weights as
+/// [`panel_group`] lays them out. The caller keeps every sum inside i32.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub fn micro_kernel<const R: usize>(rows: [&[i32]; R], panel: &[[i16; 2 * NR]], pairs: usize) -> [[i32; NR]; R] {
     use core::arch::wasm32::{i32x4_add, i32x4_dot_i16x8, i32x4_splat, v128};
@@ -96,15 +111,15 @@ mod tests {
         let x: Vec<Vec<i16>> =
             (0..3).map(|r| (0..2 * pairs + 4).map(|i| ((r * 7919 + i * 104_729) % 60_001) as i16).collect()).collect();
         let rows: Vec<Vec<i32>> = x.iter().map(|r| r.chunks_exact(2).map(|p| pair(p[0], p[1])).collect()).collect();
-        let w: Vec<[i16; 2 * NR]> =
-            (0..pairs).map(|kp| std::array::from_fn(|i| (((kp * 31 + i * 17) % 255) as i16) - 127)).collect();
+        let weight = |kp: usize, j: usize, e: usize| (((kp * 31 + j * 34 + e * 17) % 255) as i16) - 127;
+        let w: Vec<[i16; 2 * NR]> = (0..pairs).map(|kp| panel_group(|j, e| weight(kp, j, e))).collect();
         let got = micro_kernel::<3>([&rows[0], &rows[1], &rows[2]], &w, pairs);
         for r in 0..3 {
             for j in 0..NR {
                 let want: i64 = (0..pairs)
                     .map(|kp| {
-                        i64::from(x[r][2 * kp]) * i64::from(w[kp][2 * j])
-                            + i64::from(x[r][2 * kp + 1]) * i64::from(w[kp][2 * j + 1])
+                        i64::from(x[r][2 * kp]) * i64::from(weight(kp, j, 0))
+                            + i64::from(x[r][2 * kp + 1]) * i64::from(weight(kp, j, 1))
                     })
                     .sum();
                 assert_eq!(i64::from(got[r][j]), want, "row {r} col {j}");
