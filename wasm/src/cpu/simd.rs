@@ -114,15 +114,15 @@ mod tests {
         let weight = |kp: usize, j: usize, e: usize| (((kp * 31 + j * 34 + e * 17) % 255) as i16) - 127;
         let w: Vec<[i16; 2 * NR]> = (0..pairs).map(|kp| panel_group(|j, e| weight(kp, j, e))).collect();
         let got = micro_kernel::<3>([&rows[0], &rows[1], &rows[2]], &w, pairs);
-        for r in 0..3 {
-            for j in 0..NR {
+        for (r, got) in got.iter().enumerate() {
+            for (j, &got) in got.iter().enumerate() {
                 let want: i64 = (0..pairs)
                     .map(|kp| {
                         i64::from(x[r][2 * kp]) * i64::from(weight(kp, j, 0))
                             + i64::from(x[r][2 * kp + 1]) * i64::from(weight(kp, j, 1))
                     })
                     .sum();
-                assert_eq!(i64::from(got[r][j]), want, "row {r} col {j}");
+                assert_eq!(i64::from(got), want, "row {r} col {j}");
             }
         }
     }
