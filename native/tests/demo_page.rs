@@ -120,6 +120,11 @@ async fn check_page(url: &str, webgpu: bool, expect: &str, screenshot: bool) {
     assert_eq!(state, "ready", "page state {state}; failure text: {:?}", text(&c, "failure-text").await);
     let timings: Value = c.execute("return window.drbenchTimings", vec![]).await.unwrap();
     assert_eq!(timings["backend"], expect, "{url}: backend");
+    if expect == "cpu" {
+        // The corpus went through the Web Workers, not the page-thread fallback.
+        let facts = text(&c, "facts").await;
+        assert!(timings["workers"].as_u64().unwrap_or(0) >= 1, "{url}: no encoder workers ran: {facts}");
+    }
     let notice = c.find(Locator::Id("nogpu")).await.unwrap().is_displayed().await.unwrap();
     assert_eq!(notice, !webgpu, "the no-WebGPU notice is shown exactly when WebGPU is off");
     if !webgpu {

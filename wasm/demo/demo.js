@@ -117,16 +117,26 @@ async function main() {
     ? Math.min(param === null ? Math.min(navigator.hardwareConcurrency || 1, 4) : Number(param) || 0, texts.length)
     : 0;
   const t0 = performance.now();
+  let how = '';
+  let used = workers;
   if (workers > 0) {
-    retriever.setCorpus(ids, await encodeInWorkers(workers, weights, tokenizer, texts, retriever.dim, progress));
+    try {
+      retriever.setCorpus(ids, await encodeInWorkers(workers, weights, tokenizer, texts, retriever.dim, progress));
+      how = `, ${workers} worker${workers > 1 ? 's' : ''}`;
+    } catch (e) {
+      // Module workers missing or refused (old browser, strict policy): encode on this page's thread instead.
+      console.warn(e);
+      await retriever.index(ids, texts, progress);
+      used = 0;
+      how = `, on the page's thread (workers failed: ${e.message})`;
+    }
   } else {
     await retriever.index(ids, texts, progress);
   }
   const docSecs = (performance.now() - t0) / 1000;
-  const how = workers > 0 ? `, ${workers} worker${workers > 1 ? 's' : ''}` : '';
   fact('corpus encoding', `${docSecs.toFixed(1)} s, ${(subset.docs.length / docSecs).toFixed(1)} docs/s${how}`);
   window.drbenchTimings = {
-    backend: retriever.backend, workers, loadSeconds: loadSecs, docs: subset.docs.length, docSeconds: docSecs,
+    backend: retriever.backend, workers: used, loadSeconds: loadSecs, docs: subset.docs.length, docSeconds: docSecs,
   };
 
   const t1 = performance.now();

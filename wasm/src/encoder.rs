@@ -10,7 +10,7 @@ use crate::gpu::Gpu;
 /// Which backend to run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
-    /// The GPU if a real one is there, else the CPU.
+    /// The GPU if a real one is there and starts, else the CPU.
     Auto,
     /// The wgpu kernels, whatever the adapter (an error without one).
     Gpu,
@@ -64,7 +64,7 @@ impl Encoder {
                 Ok(gpu) if is_cpu_adapter(&gpu) => cpu(format!("the GPU adapter, {}, is a CPU emulation", gpu.adapter)),
                 Ok(gpu) => Ok(Encoder::Gpu(Box::new(GpuBert::from_bytes(gpu, weights)?))),
                 Err(GpuError::NoAdapter(e)) => cpu(format!("no GPU adapter ({e})")),
-                Err(e) => Err(e),
+                Err(e) => cpu(format!("the GPU did not start: {e}")),
             },
         }
     }
