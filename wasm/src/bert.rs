@@ -3,8 +3,6 @@
 //! CLS pooling and L2 normalisation as sentence-transformers. Batches are right-padded; pads never enter a
 //! softmax or a mean.
 
-use drbench_harness::batching::length_sorted_batches;
-
 use crate::bert_weights::{BertShape, BertWeights, layer_names};
 use crate::error::GpuError;
 use crate::gpu::{Gpu, rows_grid};
@@ -257,30 +255,5 @@ impl GpuBert {
         let pp = U4(t as u32, h as u32, u32::from(self.cls), u32::from(normalize));
         g.dispatch(&mut enc, "pool", &pp, &[&x, &mask, &pooled], (b as u32, 1, 1));
         g.finish_and_read(enc, &pooled).await
-    }
-
-    /// Embeddings of many sequences in length-sorted batches of at most `max_batch_tokens` (batch × longest),
-    /// returned in input order; `progress(done, total)` after each batch.
-    pub async fn embed_all(
-        &self,
-        inputs: &[Vec<u32>],
-        normalize: bool,
-        max_batch_tokens: usize,
-        mut progress: impl FnMut(usize, usize),
-    ) -> Result<Vec<f32>, GpuError> {
-        let dim = self.dim();
-        let lens: Vec<usize> = inputs.iter().map(Vec::len).collect();
-        let (order, batches) = length_sorted_batches(&lens, max_batch_tokens, usize::MAX);
-        let mut out = vec![0f32; inputs.len() * dim];
-        for range in batches {
-            let idx = &order[range.clone()];
-            let batch: Vec<&[u32]> = idx.iter().map(|&i| inputs[i].as_slice()).collect();
-            let emb = self.embed_batch(&batch, normalize).await?;
-            for (r, &i) in idx.iter().enumerate() {
-                out[i * dim..(i + 1) * dim].copy_from_slice(&emb[r * dim..(r + 1) * dim]);
-            }
-            progress(range.end, order.len());
-        }
-        Ok(out)
     }
 }

@@ -2,10 +2,13 @@
 //! SIMD in a browser). `Auto` takes the GPU unless there is none or the adapter is a CPU emulation (a fallback
 //! adapter, SwiftShader, lavapipe/llvmpipe), where the CPU backend is much faster than the GPU kernels.
 
+use drbench_harness::batching::length_sorted_batches;
+
 use crate::bert::GpuBert;
 use crate::cpu::bert::CpuBert;
 use crate::error::GpuError;
 use crate::gpu::Gpu;
+use crate::yield_now::yield_now;
 
 /// Which backend to run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,18 +124,34 @@ impl Encoder {
         }
     }
 
-    /// L2-normalised (if `normalize`) embeddings of many token id sequences, in input order; `progress(done,
-    /// total)` after each batch.
+    /// L2-normalised (if `normalize`) embeddings of many token id sequences in length-sorted batches of at most
+    /// [`Encoder::batch_tokens`] (batch × longest), returned in input order; `progress(done, total)` after each
+    /// batch. On the CPU, control goes back to the browser after each batch so that the page repaints.
     pub async fn embed_all(
         &self,
         inputs: &[Vec<u32>],
         normalize: bool,
-        progress: impl FnMut(usize, usize),
+        mut progress: impl FnMut(usize, usize),
     ) -> Result<Vec<f32>, GpuError> {
-        let batch = self.batch_tokens();
-        match self {
-            Encoder::Gpu(m) => m.embed_all(inputs, normalize, batch, progress).await,
-            Encoder::Cpu { model, .. } => model.embed_all(inputs, normalize, batch, progress).await,
+        let dim = self.dim();
+        let lens: Vec<usize> = inputs.iter().map(Vec::len).collect();
+        let (order, batches) = length_sorted_batches(&lens, self.batch_tokens(), usize::MAX);
+        let mut out = vec![0f32; inputs.len() * dim];
+        for range in batches {
+            let idx = &order[range.clone()];
+            let batch: Vec<&[u32]> = idx.iter().map(|&i| inputs[i].as_slice()).collect();
+            let emb = match self {
+                Encoder::Gpu(m) => m.embed_batch(&batch, normalize).await?,
+                Encoder::Cpu { model, .. } => model.embed_batch(&batch, normalize)?,
+            };
+            for (r, &i) in idx.iter().enumerate() {
+                out[i * dim..(i + 1) * dim].copy_from_slice(&emb[r * dim..(r + 1) * dim]);
+            }
+            progress(range.end, order.len());
+            if let Encoder::Cpu { .. } = self {
+                yield_now().await;
+            }
         }
+        Ok(out)
     }
 }

@@ -2,8 +2,6 @@
 //! file as the wgpu encoder: integer matmuls (int16-quantized activations × int8 weights, see [`super::gemm`]),
 //! f32 everywhere else; sequences are packed without padding, so no work is spent on pad tokens.
 
-use drbench_harness::batching::length_sorted_batches;
-
 use crate::bert_weights::{BertShape, BertWeights, layer_names};
 use crate::error::GpuError;
 
@@ -232,32 +230,5 @@ impl CpuBert {
             start += t;
         }
         out
-    }
-
-    /// Embeddings of many sequences in length-sorted batches of at most `max_batch_tokens` (batch × longest),
-    /// returned in input order; `progress(done, total)` after each batch, then control goes back to the browser
-    /// for a moment so that the page repaints.
-    pub async fn embed_all(
-        &self,
-        inputs: &[Vec<u32>],
-        normalize: bool,
-        max_batch_tokens: usize,
-        mut progress: impl FnMut(usize, usize),
-    ) -> Result<Vec<f32>, GpuError> {
-        let dim = self.dim();
-        let lens: Vec<usize> = inputs.iter().map(Vec::len).collect();
-        let (order, batches) = length_sorted_batches(&lens, max_batch_tokens, usize::MAX);
-        let mut out = vec![0f32; inputs.len() * dim];
-        for range in batches {
-            let idx = &order[range.clone()];
-            let batch: Vec<&[u32]> = idx.iter().map(|&i| inputs[i].as_slice()).collect();
-            let emb = self.embed_batch(&batch, normalize)?;
-            for (r, &i) in idx.iter().enumerate() {
-                out[i * dim..(i + 1) * dim].copy_from_slice(&emb[r * dim..(r + 1) * dim]);
-            }
-            progress(range.end, order.len());
-            crate::yield_now::yield_now().await;
-        }
-        Ok(out)
     }
 }
