@@ -102,12 +102,11 @@ impl PackedLinear {
         scratch.quantize(x, m, k);
         let pairs = k / 2;
         let block = (PANEL_BLOCK_BYTES / (pairs * 4 * NR)).max(1);
-        let panels: Vec<&[[i16; 2 * NR]]> = self.panels.chunks_exact(pairs).collect();
-        for (b, chunk) in panels.chunks(block).enumerate() {
+        for (b, chunk) in self.panels.chunks(pairs * block).enumerate() {
             for i0 in (0..m).step_by(MR) {
                 let row = |r: usize| &scratch.pairs[(i0 + r) * pairs..(i0 + r + 1) * pairs];
                 let row_scale = |r: usize| scratch.scales[i0 + r];
-                for (p, panel) in chunk.iter().enumerate() {
+                for (p, panel) in chunk.chunks_exact(pairs).enumerate() {
                     let col = (b * block + p) * NR;
                     let mut store =
                         |r: usize, acc: &[i32; NR]| self.store(i0 + r, col, row_scale(r), acc, epilogue, out);
