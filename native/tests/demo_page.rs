@@ -59,8 +59,10 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// chromedriver on a free port, and a WebDriver session of headless Chromium (WebGPU on or off).
-async fn browser(webgpu: bool) -> (Killed, Client) {
+/// chromedriver on a free port, and a WebDriver session of headless Chromium (WebGPU on or off). Chromium's profile
+/// lives in `profile` (a folder the caller removes): left to chromedriver, a killed driver leaves ~100 MB behind in
+/// /tmp per session.
+async fn browser(webgpu: bool, profile: &Path) -> (Killed, Client) {
     let port = free_port();
     let driver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
     let child = Killed(
@@ -73,6 +75,8 @@ async fn browser(webgpu: bool) -> (Killed, Client) {
     );
     let mut args = vec!["--headless", "--no-sandbox", "--disable-background-networking", "--disable-component-update"];
     args.extend(["--no-first-run", "--window-size=1200,1300"]);
+    let profile = format!("--user-data-dir={}", profile.display());
+    args.push(&profile);
     if webgpu {
         args.push("--enable-unsafe-webgpu");
     }
@@ -114,7 +118,8 @@ async fn settled(c: &Client, limit: Duration) -> String {
 /// 0.01 of the native golden value it shows. With `screenshot`, also saves the screenshot and checks that a typed
 /// query is rendered as text, not markup.
 async fn check_page(url: &str, webgpu: bool, expect: &str, screenshot: bool) {
-    let (_driver, c) = browser(webgpu).await;
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = browser(webgpu, profile.path()).await;
     c.goto(url).await.unwrap();
     let state = settled(&c, Duration::from_secs(900)).await;
     assert_eq!(state, "ready", "page state {state}; failure text: {:?}", text(&c, "failure-text").await);
