@@ -4,6 +4,8 @@
 
 use rayon::prelude::*;
 
+use crate::matmul::{MatView, Threads, matmul};
+
 /// One hit of a dense search.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DenseHit {
@@ -29,35 +31,10 @@ fn from_ordered_bits(o: u32) -> f32 {
 }
 
 /// `dst (m×n) = lhs (m×k) · rhsᵀ` where `rhs` is `n×k`, all row-major.
-#[allow(unsafe_code)]
 fn matmul_transposed(dst: &mut [f32], lhs: &[f32], rhs: &[f32], m: usize, n: usize, k: usize) {
-    assert!(dst.len() >= m * n && lhs.len() >= m * k && rhs.len() >= n * k, "matmul_transposed: shapes");
-    // SAFETY: the assert above guarantees every index gemm touches is in bounds: dst is m×n with row stride n,
-    // lhs is m×k with row stride k, and rhsᵀ (k×n) reads rhs[j*k + i] for i < k, j < n. The slices do not
-    // overlap (dst is borrowed mutably, the others immutably).
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            lhs.as_ptr(),
-            1,
-            k as isize,
-            rhs.as_ptr(),
-            k as isize,
-            1,
-            0.0f32,
-            1.0f32,
-            false,
-            false,
-            false,
-            gemm::Parallelism::Rayon(0),
-        );
-    }
+    let lhs = MatView::row_major(&lhs[..m * k], m, k);
+    let rhs = MatView::row_major(&rhs[..n * k], n, k).t();
+    matmul(dst, n, lhs, rhs, 1.0, false, Threads::Pool);
 }
 
 /// The `k` highest-scoring documents for every query (score descending, then doc ascending).

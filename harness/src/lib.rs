@@ -11,6 +11,7 @@ pub mod embed_cache;
 pub mod encoder;
 pub mod error;
 pub mod io;
+pub mod matmul;
 pub mod metrics;
 pub mod qweights;
 pub mod report;

@@ -1,6 +1,7 @@
 //! Encoder parity with PyTorch (../shared/golden): the tiny random Qwen2 (prompts, token ids, embeddings, alone
-//! and as one left-padded batch) and all-MiniLM-L6-v2 (token ids, embeddings), each to 1e-4. Every body runs on
-//! each device compiled in (`common::devices`: the CPU, and CUDA in a `--features cuda` build).
+//! and as one left-padded batch) and all-MiniLM-L6-v2 (token ids, embeddings; on the CPU through both the packed
+//! forward and candle's), each to 1e-4. Every body runs on each device compiled in (`common::devices`: the CPU,
+//! and CUDA in a `--features cuda` build).
 
 mod common;
 
@@ -8,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device};
 use drbench_harness::encoder::{Encoder, Role};
-use drbench_native::encoders::bert::{BertEncoder, BertOptions};
+use drbench_native::encoders::bert::{BertEncoder, BertForward, BertOptions};
 use drbench_native::encoders::llm::{LlmEncoder, LlmOptions};
+use drbench_native::encoders::packed_bert;
 use drbench_native::encoders::prompt::PromptMode;
 use drbench_native::encoders::weights::load_hf;
 use serde_json::Value;
@@ -128,8 +130,14 @@ fn qwen2_tiny_bf16_left_padded_batch_stays_finite_and_close() {
 fn minilm_equals_sentence_transformers() {
     let dir = shared().join("mirror/models/all-MiniLM-L6-v2");
     let expected = json(&shared().join("golden/minilm/expected.json"));
-    for (dev_name, dev) in devices() {
-        let mut enc = BertEncoder::load(&dir, BertOptions::default(), &dev, "minilm".into()).unwrap();
+    let runs = devices().into_iter().flat_map(|(name, dev)| {
+        let forwards: &[BertForward] =
+            if dev.is_cpu() { &[BertForward::Packed, BertForward::Candle] } else { &[BertForward::Candle] };
+        forwards.iter().map(move |&f| (format!("{name} {f:?}"), dev.clone(), f))
+    });
+    for (dev_name, dev, forward) in runs {
+        let opts = BertOptions { forward: Some(forward), ..BertOptions::default() };
+        let mut enc = BertEncoder::load(&dir, opts, &dev, "minilm".into()).unwrap();
         let cases = expected["cases"].as_array().unwrap();
         for c in cases {
             let ids = enc.token_ids(c["text"].as_str().unwrap()).unwrap();
@@ -142,6 +150,33 @@ fn minilm_equals_sentence_transformers() {
             assert!(d <= TOL, "{dev_name} {}: max abs diff {d}", c["input_id"]);
         }
     }
+}
+
+/// bf16 linear layers (packed CPU forward): every golden MiniLM embedding within cosine 0.999 of
+/// sentence-transformers' f32 one; and bf16 is refused where it is not implemented (candle's padded forward).
+#[test]
+fn minilm_bf16_stays_within_cosine_0999_of_f32() {
+    let dir = shared().join("mirror/models/all-MiniLM-L6-v2");
+    let expected = json(&shared().join("golden/minilm/expected.json"));
+    let opts = BertOptions { bf16: true, ..BertOptions::default() };
+    let mut enc = BertEncoder::load(&dir, opts, &Device::Cpu, "minilm-bf16".into()).unwrap();
+    let cases = expected["cases"].as_array().unwrap();
+    let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
+    let got = enc.encode(&texts, Role::Passage).unwrap();
+    let mut worst = 1f64;
+    for (i, c) in cases.iter().enumerate() {
+        let cos = cosine(&got[i * 384..(i + 1) * 384], &floats(&c["embedding"]));
+        assert!(cos >= 0.999, "{}: bf16 cosine {cos} to sentence-transformers f32", c["input_id"]);
+        worst = worst.min(cos);
+    }
+    eprintln!(
+        "MiniLM bf16 (packed, {:?}): min cosine {worst:.6} over {} texts",
+        packed_bert::bf16::Kernel::detect(),
+        cases.len()
+    );
+    let candle = BertOptions { bf16: true, forward: Some(BertForward::Candle), ..BertOptions::default() };
+    let err = BertEncoder::load(&dir, candle, &Device::Cpu, "x".into()).unwrap_err().to_string();
+    assert!(err.contains("packed CPU forward only"), "{err}");
 }
 
 /// The real Qwen2.5-Coder-0.5B-Instruct GGUF (fetched by ../shared/tools/fetch-qwen2.5-coder-0.5b-gguf.sh;

@@ -1,5 +1,6 @@
-//! A BERT sentence encoder (all-MiniLM-L6-v2 and kin): candle-transformers' BERT, right-padded batches with an
-//! attention mask, mean or CLS pooling as `1_Pooling/config.json` says, truncation at sentence-transformers'
+//! A BERT sentence encoder (all-MiniLM-L6-v2 and kin): on the CPU the packed, padding-free forward
+//! (`packed_bert`); elsewhere (CUDA) candle-transformers' BERT on right-padded batches with an attention mask. Mean
+//! or CLS pooling as `1_Pooling/config.json` says, truncation at sentence-transformers'
 //! `max_seq_length` (not the tokenizer file's own 128). Weights from a safetensors folder or, dequantized, from a
 //! `drbench quantize` int8 file.
 
@@ -15,6 +16,7 @@ use tokenizers::Tokenizer;
 
 use super::batching::encode_in_batches;
 use super::error::{ModelError, Result};
+use super::packed_bert::PackedBert;
 
 /// How token states become one vector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -36,17 +38,37 @@ pub struct BertOptions {
     pub normalize: bool,
     /// Token budget per forward pass.
     pub max_batch_tokens: usize,
+    /// Which forward pass runs (default: packed on the CPU, candle elsewhere).
+    pub forward: Option<BertForward>,
+    /// bf16 linear layers (packed forward only; `packed_bert::bf16`).
+    pub bf16: bool,
+}
+
+/// The two implementations of the BERT forward pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BertForward {
+    /// candle-transformers' BERT on padded batches (any device).
+    Candle,
+    /// `packed_bert`: sequences packed without padding, CPU only.
+    Packed,
 }
 
 impl Default for BertOptions {
     fn default() -> Self {
-        BertOptions { pooling: None, max_len: None, normalize: true, max_batch_tokens: 16_384 }
+        BertOptions {
+            pooling: None,
+            max_len: None,
+            normalize: true,
+            max_batch_tokens: 16_384,
+            forward: None,
+            bf16: false,
+        }
     }
 }
 
 /// A loaded BERT encoder.
 pub struct BertEncoder {
-    model: BertModel,
+    model: Model,
     tokenizer: Tokenizer,
     pooling: Pooling,
     max_len: usize,
@@ -56,6 +78,12 @@ pub struct BertEncoder {
     device: Device,
     signature: String,
     tokens: u64,
+}
+
+/// The loaded forward pass.
+enum Model {
+    Candle(BertModel),
+    Packed(PackedBert),
 }
 
 impl std::fmt::Debug for BertEncoder {
@@ -139,8 +167,22 @@ impl BertEncoder {
     fn from_parts(p: Parts, tokenizer: &Path, opts: BertOptions, device: &Device, signature: String) -> Result<Self> {
         let config: Config = serde_json::from_value(p.config)
             .map_err(|e| ModelError::file(&p.source, format!("not a BERT config: {e}")))?;
-        let vb = VarBuilder::from_tensors(p.tensors, DType::F32, device);
-        let model = BertModel::load(vb, &config).map_err(|e| ModelError::file(&p.source, e.to_string()))?;
+        let forward = opts.forward.unwrap_or(if device.is_cpu() { BertForward::Packed } else { BertForward::Candle });
+        let model = match forward {
+            BertForward::Packed if !device.is_cpu() => {
+                return Err(ModelError::file(&p.source, "the packed BERT forward runs on the CPU only"));
+            }
+            BertForward::Packed => Model::Packed(
+                PackedBert::new(&config, &p.tensors, opts.bf16).map_err(|e| ModelError::file(&p.source, e))?,
+            ),
+            BertForward::Candle if opts.bf16 => {
+                return Err(ModelError::file(&p.source, "bf16 BERT runs on the packed CPU forward only"));
+            }
+            BertForward::Candle => {
+                let vb = VarBuilder::from_tensors(p.tensors, DType::F32, device);
+                Model::Candle(BertModel::load(vb, &config).map_err(|e| ModelError::file(&p.source, e.to_string()))?)
+            }
+        };
         let tokenizer = super::tokenize::load_tokenizer(tokenizer)?;
         Ok(BertEncoder {
             model,
@@ -163,7 +205,15 @@ impl BertEncoder {
         Ok(ids)
     }
 
-    fn forward(&self, batch: &[&Vec<u32>]) -> Result<Tensor> {
+    /// Pooled (unnormalised) embeddings of a batch, row after row.
+    fn forward(&self, batch: &[&Vec<u32>]) -> Result<Vec<f32>> {
+        let model = match &self.model {
+            Model::Packed(m) => {
+                let seqs: Vec<&[u32]> = batch.iter().map(|s| s.as_slice()).collect();
+                return Ok(m.forward(&seqs, self.pooling));
+            }
+            Model::Candle(m) => m,
+        };
         let (b, t) = (batch.len(), batch.iter().map(|r| r.len()).max().unwrap_or(0));
         let mut ids = vec![0u32; b * t];
         let mut mask = vec![0u32; b * t];
@@ -174,23 +224,23 @@ impl BertEncoder {
         let ids = Tensor::from_vec(ids, (b, t), &self.device)?;
         let mask = Tensor::from_vec(mask, (b, t), &self.device)?;
         let types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
-        Ok(match self.pooling {
+        let hidden = model.forward(&ids, &types, Some(&mask))?;
+        let pooled = match self.pooling {
             Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
             Pooling::Mean => {
                 let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
                 let summed = hidden.broadcast_mul(&m)?.sum(1)?;
                 summed.broadcast_div(&m.sum(1)?)?
             }
-        })
+        };
+        Ok(pooled.flatten_all()?.to_vec1::<f32>()?)
     }
 
     fn encode_inner(&mut self, texts: &[&str]) -> Result<Vec<f32>> {
         let prepared: Vec<Vec<u32>> = texts.iter().map(|t| self.token_ids(t)).collect::<Result<_>>()?;
         let dim = self.dim;
-        let (mut out, tokens) = encode_in_batches(&prepared, dim, self.max_batch_tokens, usize::MAX, |batch| {
-            Ok::<_, ModelError>(self.forward(batch)?.flatten_all()?.to_vec1::<f32>()?)
-        })?;
+        let (mut out, tokens) =
+            encode_in_batches(&prepared, dim, self.max_batch_tokens, usize::MAX, |batch| self.forward(batch))?;
         self.tokens += tokens;
         if self.normalize {
             l2_normalize_rows(&mut out, dim);

@@ -124,9 +124,9 @@ pub fn build_encoder(spec: &EncoderSpec) -> Result<Box<dyn Encoder>> {
                     dir.display()
                 )));
             }
-            if spec.precision != Precision::F32 {
+            if !matches!(spec.precision, Precision::F32 | Precision::Bf16) {
                 return Err(ModelError::Unsupported(format!(
-                    "{}: encoder (BERT) models run in f32 only; --dtype {} is for LLMs",
+                    "{}: encoder (BERT) models run in f32 or bf16 (CPU); --dtype {} is for LLMs",
                     dir.display(),
                     spec.precision.name()
                 )));
@@ -137,6 +137,8 @@ pub fn build_encoder(spec: &EncoderSpec) -> Result<Box<dyn Encoder>> {
                 max_len: spec.max_length,
                 normalize: spec.normalize,
                 max_batch_tokens: spec.max_batch_tokens.unwrap_or(BertOptions::default().max_batch_tokens),
+                forward: None,
+                bf16: spec.precision == Precision::Bf16,
             };
             Ok(Box::new(BertEncoder::load(dir, opts, &dev, signature)?))
         }

@@ -1,0 +1,300 @@
+//! BERT's forward pass on the CPU without padding: the sequences of a batch are packed row after row into one
+//! `tokens × hidden` matrix, so every linear layer is one large matrix product (the `gemm` crate, all rayon
+//! threads) over real tokens only, and attention runs per sequence and head on its own rows. Bias, GELU, residual and
+//! layer norm are separate vectorised passes (`ops`). Same weights and arithmetic as candle-transformers' BERT
+//! (which the CUDA build keeps using), within f32 rounding.
+
+pub mod bf16;
+mod ops;
+
+use std::collections::HashMap;
+
+use candle_core::Tensor;
+use candle_transformers::models::bert::{Config, HiddenAct, PositionEmbeddingType};
+use drbench_harness::matmul::{MatView, Threads, matmul};
+use rayon::prelude::*;
+
+use self::bf16::Bf16Weights;
+use super::bert::Pooling;
+
+/// What can be wrong with a BERT checkpoint for the packed forward (the message names the tensor or setting).
+pub type LoadError = String;
+
+/// A dense layer: `y = x · Wᵀ + b`, `W` in PyTorch's `out × in` layout (f32), or its bf16 panels.
+#[derive(Debug)]
+struct Linear {
+    weight: Vec<f32>,
+    bf16: Option<Bf16Weights>,
+    bias: Vec<f32>,
+    inputs: usize,
+    outputs: usize,
+}
+
+impl Linear {
+    /// `out (rows × outputs) = x · Wᵀ + b`, or `out += x · Wᵀ + b` with `accumulate` (a residual already there).
+    fn forward(&self, x: &[f32], out: &mut [f32], accumulate: bool) {
+        let rows = x.len() / self.inputs;
+        let out = &mut out[..rows * self.outputs];
+        if accumulate {
+            ops::add_bias(out, &self.bias);
+        } else {
+            out.par_chunks_mut(self.outputs).for_each(|r| r.copy_from_slice(&self.bias));
+        }
+        if let Some(w) = &self.bf16 {
+            return w.accumulate(&x[..rows * self.inputs], out);
+        }
+        let w = MatView::row_major(&self.weight, self.outputs, self.inputs).t();
+        matmul(out, self.outputs, MatView::row_major(x, rows, self.inputs), w, 1.0, true, Threads::Pool);
+    }
+
+    /// Keeps the weights as bf16 panels only.
+    fn into_bf16(self) -> Self {
+        let bf16 = Some(Bf16Weights::new(&self.weight, self.inputs, self.outputs));
+        Linear { weight: Vec::new(), bf16, ..self }
+    }
+}
+
+/// Layer-norm parameters.
+#[derive(Debug)]
+struct Norm {
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+/// One transformer layer.
+#[derive(Debug)]
+struct Layer {
+    /// Query, key and value stacked: `3·hidden` outputs.
+    qkv: Linear,
+    attention_out: Linear,
+    attention_norm: Norm,
+    up: Linear,
+    down: Linear,
+    output_norm: Norm,
+}
+
+/// BERT weights laid out for the packed forward.
+#[derive(Debug)]
+pub struct PackedBert {
+    word: Vec<f32>,
+    position: Vec<f32>,
+    token_type: Vec<f32>,
+    embedding_norm: Norm,
+    layers: Vec<Layer>,
+    hidden: usize,
+    heads: usize,
+    eps: f32,
+    vocab: usize,
+    max_positions: usize,
+}
+
+/// Reads named f32 tensors.
+struct Tensors<'a> {
+    map: &'a HashMap<String, Tensor>,
+    prefix: String,
+}
+
+impl Tensors<'_> {
+    fn get(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, LoadError> {
+        let full = format!("{}{name}", self.prefix);
+        let t = self.map.get(&full).ok_or_else(|| format!("no tensor {full}"))?;
+        if t.dims() != shape {
+            return Err(format!("tensor {full} has shape {:?}, expected {shape:?}", t.dims()));
+        }
+        let t =
+            t.to_dtype(candle_core::DType::F32).and_then(|t| t.flatten_all()).map_err(|e| format!("{full}: {e}"))?;
+        t.to_vec1::<f32>().map_err(|e| format!("{full}: {e}"))
+    }
+
+    /// A layer norm saved as weight/bias or (older checkpoints) gamma/beta.
+    fn norm(&self, name: &str, width: usize) -> Result<Norm, LoadError> {
+        let has = |n: &str| self.map.contains_key(&format!("{}{name}.{n}", self.prefix));
+        let (w, b) = if !has("weight") && has("gamma") { ("gamma", "beta") } else { ("weight", "bias") };
+        Ok(Norm {
+            weight: self.get(&format!("{name}.{w}"), &[width])?,
+            bias: self.get(&format!("{name}.{b}"), &[width])?,
+        })
+    }
+
+    fn linear(&self, name: &str, inputs: usize, outputs: usize) -> Result<Linear, LoadError> {
+        Ok(Linear {
+            weight: self.get(&format!("{name}.weight"), &[outputs, inputs])?,
+            bias: self.get(&format!("{name}.bias"), &[outputs])?,
+            bf16: None,
+            inputs,
+            outputs,
+        })
+    }
+}
+
+impl PackedBert {
+    /// Takes the weights of a BERT checkpoint (names as in Hugging Face's `BertModel`, optionally under `bert.` or
+    /// `{model_type}.`). Refuses what the packed forward does not implement (an activation other than exact GELU,
+    /// relative position embeddings). With `bf16`, the linear layers multiply bf16-rounded weights and activations
+    /// (f32 sums; `bf16` module); embeddings, attention, norms and GELU stay f32.
+    pub fn new(config: &Config, tensors: &HashMap<String, Tensor>, bf16: bool) -> Result<Self, LoadError> {
+        if config.hidden_act != HiddenAct::Gelu {
+            return Err(format!(
+                "hidden_act {:?}: the packed CPU forward implements exact GELU only",
+                config.hidden_act
+            ));
+        }
+        if config.position_embedding_type != PositionEmbeddingType::Absolute {
+            return Err("position_embedding_type: the packed CPU forward implements absolute positions only".into());
+        }
+        let (h, i) = (config.hidden_size, config.intermediate_size);
+        if config.num_attention_heads == 0 || !h.is_multiple_of(config.num_attention_heads) {
+            return Err(format!("hidden_size {h} is not a multiple of num_attention_heads"));
+        }
+        let mut prefixes = vec![String::new(), "bert.".to_string()];
+        prefixes.extend(config.model_type.iter().map(|m| format!("{m}.")));
+        let prefix = prefixes
+            .into_iter()
+            .find(|p| tensors.contains_key(&format!("{p}embeddings.word_embeddings.weight")))
+            .ok_or("no tensor embeddings.word_embeddings.weight (nor under bert.)")?;
+        let t = Tensors { map: tensors, prefix };
+        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        for l in 0..config.num_hidden_layers {
+            let p = format!("encoder.layer.{l}");
+            let (q, k, v) = (
+                t.linear(&format!("{p}.attention.self.query"), h, h)?,
+                t.linear(&format!("{p}.attention.self.key"), h, h)?,
+                t.linear(&format!("{p}.attention.self.value"), h, h)?,
+            );
+            let qkv = Linear {
+                weight: [q.weight, k.weight, v.weight].concat(),
+                bias: [q.bias, k.bias, v.bias].concat(),
+                bf16: None,
+                inputs: h,
+                outputs: 3 * h,
+            };
+            let mut layer = Layer {
+                qkv,
+                attention_out: t.linear(&format!("{p}.attention.output.dense"), h, h)?,
+                attention_norm: t.norm(&format!("{p}.attention.output.LayerNorm"), h)?,
+                up: t.linear(&format!("{p}.intermediate.dense"), h, i)?,
+                down: t.linear(&format!("{p}.output.dense"), i, h)?,
+                output_norm: t.norm(&format!("{p}.output.LayerNorm"), h)?,
+            };
+            if bf16 {
+                layer.qkv = layer.qkv.into_bf16();
+                layer.attention_out = layer.attention_out.into_bf16();
+                layer.up = layer.up.into_bf16();
+                layer.down = layer.down.into_bf16();
+            }
+            layers.push(layer);
+        }
+        Ok(PackedBert {
+            word: t.get("embeddings.word_embeddings.weight", &[config.vocab_size, h])?,
+            position: t.get("embeddings.position_embeddings.weight", &[config.max_position_embeddings, h])?,
+            token_type: t.get("embeddings.token_type_embeddings.weight", &[config.type_vocab_size, h])?,
+            embedding_norm: t.norm("embeddings.LayerNorm", h)?,
+            layers,
+            hidden: h,
+            heads: config.num_attention_heads,
+            eps: config.layer_norm_eps as f32,
+            vocab: config.vocab_size,
+            max_positions: config.max_position_embeddings,
+        })
+    }
+
+    /// Pooled hidden states (`seqs.len() × hidden`, not normalised) of token-id sequences (token type 0).
+    ///
+    /// Panics on an empty sequence, a token id past the vocabulary or a sequence longer than the position table
+    /// (the caller truncates).
+    pub fn forward(&self, seqs: &[&[u32]], pooling: Pooling) -> Vec<f32> {
+        let h = self.hidden;
+        let offsets: Vec<usize> = std::iter::once(0)
+            .chain(seqs.iter().scan(0, |acc, s| {
+                *acc += s.len();
+                Some(*acc)
+            }))
+            .collect();
+        let rows = offsets[seqs.len()];
+        let mut x = vec![0f32; rows * h];
+        for (seq, &start) in seqs.iter().zip(&offsets) {
+            assert!(!seq.is_empty() && seq.len() <= self.max_positions, "sequence of {} tokens", seq.len());
+            for (pos, &id) in seq.iter().enumerate() {
+                let id = id as usize;
+                assert!(id < self.vocab, "token id {id} past the vocabulary ({})", self.vocab);
+                let row = &mut x[(start + pos) * h..(start + pos + 1) * h];
+                let (w, p) = (&self.word[id * h..(id + 1) * h], &self.position[pos * h..(pos + 1) * h]);
+                for j in 0..h {
+                    row[j] = w[j] + p[j] + self.token_type[j];
+                }
+            }
+        }
+        let n = &self.embedding_norm;
+        ops::layer_norm(&mut x, h, &n.weight, &n.bias, self.eps);
+
+        let inter = self.layers.first().map_or(0, |l| l.up.outputs);
+        let mut qkv = vec![0f32; rows * 3 * h];
+        let mut context = vec![0f32; rows * h];
+        let mut up = vec![0f32; rows * inter];
+        for layer in &self.layers {
+            layer.qkv.forward(&x, &mut qkv, false);
+            self.attention(&qkv, &offsets, &mut context);
+            // x ← LayerNorm(x + context · Woᵀ + bo)
+            layer.attention_out.forward(&context, &mut x, true);
+            ops::layer_norm(&mut x, h, &layer.attention_norm.weight, &layer.attention_norm.bias, self.eps);
+            layer.up.forward(&x, &mut up, false);
+            ops::gelu(&mut up);
+            layer.down.forward(&up, &mut x, true);
+            ops::layer_norm(&mut x, h, &layer.output_norm.weight, &layer.output_norm.bias, self.eps);
+        }
+        pool(&x, &offsets, h, pooling)
+    }
+
+    /// Softmax attention of every sequence with itself, head by head: `context` rows take `softmax(q·kᵀ/√d)·v`.
+    fn attention(&self, qkv: &[f32], offsets: &[usize], context: &mut [f32]) {
+        let (h, heads) = (self.hidden, self.heads);
+        let d = h / heads;
+        let scale = 1.0 / (d as f32).sqrt();
+        // Split `context` into each sequence's rows, then work on sequences in parallel.
+        let mut parts = Vec::with_capacity(offsets.len() - 1);
+        let mut rest = context;
+        for w in offsets.windows(2) {
+            let (part, tail) = rest.split_at_mut((w[1] - w[0]) * h);
+            parts.push((w[0], part));
+            rest = tail;
+        }
+        parts.into_par_iter().for_each(|(start, out)| {
+            let len = out.len() / h;
+            let rows = MatView {
+                data: &qkv[start * 3 * h..(start + len) * 3 * h],
+                rows: len,
+                cols: 3 * h,
+                row_stride: 3 * h,
+                col_stride: 1,
+            };
+            let mut scores = vec![0f32; len * len];
+            for head in 0..heads {
+                let q = rows.columns(head * d, d);
+                let k = rows.columns(h + head * d, d);
+                let v = rows.columns(2 * h + head * d, d);
+                matmul(&mut scores, len, q, k.t(), scale, false, Threads::One);
+                scores.chunks_exact_mut(len).for_each(ops::softmax);
+                let probs = MatView::row_major(&scores, len, len);
+                matmul(&mut out[head * d..], h, probs, v, 1.0, false, Threads::One);
+            }
+        });
+    }
+}
+
+/// Mean over each sequence's rows, or its first row.
+fn pool(x: &[f32], offsets: &[usize], h: usize, pooling: Pooling) -> Vec<f32> {
+    let mut out = vec![0f32; (offsets.len() - 1) * h];
+    for (w, dst) in offsets.windows(2).zip(out.chunks_exact_mut(h)) {
+        match pooling {
+            Pooling::Cls => dst.copy_from_slice(&x[w[0] * h..(w[0] + 1) * h]),
+            Pooling::Mean => {
+                for row in x[w[0] * h..w[1] * h].chunks_exact(h) {
+                    dst.iter_mut().zip(row).for_each(|(a, v)| *a += v);
+                }
+                let inv = 1.0 / (w[1] - w[0]) as f32;
+                dst.iter_mut().for_each(|a| *a *= inv);
+            }
+        }
+    }
+    out
+}
