@@ -3,6 +3,7 @@
 //! with AVX512-BF16 the micro-kernel is `vdpbf16ps` (32 multiply-adds per instruction, twice an f32 FMA's);
 //! elsewhere a portable loop computes the same products (exact in f32) in another summation order.
 
+use multiversion::multiversion;
 use rayon::prelude::*;
 
 /// Output columns per panel (two 16-lane registers).
@@ -74,12 +75,7 @@ impl Bf16Weights {
             // This task's activations as bf16 pairs, `pairs` u32 per row.
             let mut a = vec![0u32; n * self.pairs];
             for (r, dst) in a.chunks_exact_mut(self.pairs).enumerate() {
-                let src = &x[r * self.inputs..(r + 1) * self.inputs];
-                for (k, d) in dst.iter_mut().enumerate() {
-                    let lo = to_bf16(src[2 * k]) as u32;
-                    let hi = src.get(2 * k + 1).map_or(0, |&v| to_bf16(v) as u32);
-                    *d = lo | hi << 16;
-                }
+                pack_pairs(&x[r * self.inputs..(r + 1) * self.inputs], dst);
             }
             // Eight rows of activations (L1) meet every panel in turn (the weights stream from L2).
             for r0 in (0..n).step_by(ROWS) {
@@ -96,6 +92,18 @@ impl Bf16Weights {
                 }
             }
         });
+    }
+}
+
+/// `dst[k]` = the bf16 pair (`src[2k]`, `src[2k + 1]`), low half first; a missing odd element is zero.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx512dq", "x86_64+avx2+fma"))]
+fn pack_pairs(src: &[f32], dst: &mut [u32]) {
+    let pairs = src.chunks_exact(2);
+    if let Some(&last) = pairs.remainder().first() {
+        dst[src.len() / 2] = to_bf16(last) as u32;
+    }
+    for (d, p) in dst.iter_mut().zip(pairs) {
+        *d = to_bf16(p[0]) as u32 | (to_bf16(p[1]) as u32) << 16;
     }
 }
 
