@@ -7,7 +7,9 @@
 pub mod bf16;
 mod ops;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use candle_core::Tensor;
 use candle_transformers::models::bert::{Config, HiddenAct, PositionEmbeddingType};
@@ -86,6 +88,21 @@ pub struct PackedBert {
     eps: f32,
     vocab: usize,
     max_positions: usize,
+    /// Activation buffers kept between batches (fresh ones cost page faults and zeroing every batch).
+    scratch: Mutex<Scratch>,
+}
+
+/// The forward pass's activation buffers.
+#[derive(Debug, Default)]
+struct Scratch {
+    qkv: Vec<f32>,
+    context: Vec<f32>,
+    up: Vec<f32>,
+}
+
+thread_local! {
+    /// One sequence's attention scores for one head, per rayon thread.
+    static SCORES: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Reads named f32 tensors.
@@ -195,6 +212,7 @@ impl PackedBert {
             eps: config.layer_norm_eps as f32,
             vocab: config.vocab_size,
             max_positions: config.max_position_embeddings,
+            scratch: Mutex::default(),
         })
     }
 
@@ -228,18 +246,22 @@ impl PackedBert {
         ops::layer_norm(&mut x, h, &n.weight, &n.bias, self.eps);
 
         let inter = self.layers.first().map_or(0, |l| l.up.outputs);
-        let mut qkv = vec![0f32; rows * 3 * h];
-        let mut context = vec![0f32; rows * h];
-        let mut up = vec![0f32; rows * inter];
+        let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        let Scratch { qkv, context, up } = &mut *scratch;
+        // Every element is written before it is read (linear layers fill their output, attention every column).
+        qkv.resize(rows * 3 * h, 0.0);
+        context.resize(rows * h, 0.0);
+        up.resize(rows * inter, 0.0);
+        let (qkv, context, up) = (&mut qkv[..rows * 3 * h], &mut context[..rows * h], &mut up[..rows * inter]);
         for layer in &self.layers {
-            layer.qkv.forward(&x, &mut qkv, false);
-            self.attention(&qkv, &offsets, &mut context);
+            layer.qkv.forward(&x, qkv, false);
+            self.attention(qkv, &offsets, context);
             // x ← LayerNorm(x + context · Woᵀ + bo)
-            layer.attention_out.forward(&context, &mut x, true);
+            layer.attention_out.forward(context, &mut x, true);
             ops::layer_norm(&mut x, h, &layer.attention_norm.weight, &layer.attention_norm.bias, self.eps);
-            layer.up.forward(&x, &mut up, false);
-            ops::gelu(&mut up);
-            layer.down.forward(&up, &mut x, true);
+            layer.up.forward(&x, up, false);
+            ops::gelu(up);
+            layer.down.forward(up, &mut x, true);
             ops::layer_norm(&mut x, h, &layer.output_norm.weight, &layer.output_norm.bias, self.eps);
         }
         pool(&x, &offsets, h, pooling)
@@ -267,16 +289,19 @@ impl PackedBert {
                 row_stride: 3 * h,
                 col_stride: 1,
             };
-            let mut scores = vec![0f32; len * len];
-            for head in 0..heads {
-                let q = rows.columns(head * d, d);
-                let k = rows.columns(h + head * d, d);
-                let v = rows.columns(2 * h + head * d, d);
-                matmul(&mut scores, len, q, k.t(), scale, false, Threads::One);
-                scores.chunks_exact_mut(len).for_each(ops::softmax);
-                let probs = MatView::row_major(&scores, len, len);
-                matmul(&mut out[head * d..], h, probs, v, 1.0, false, Threads::One);
-            }
+            SCORES.with_borrow_mut(|scores| {
+                scores.resize(len * len, 0.0);
+                let scores = &mut scores[..len * len];
+                for head in 0..heads {
+                    let q = rows.columns(head * d, d);
+                    let k = rows.columns(h + head * d, d);
+                    let v = rows.columns(2 * h + head * d, d);
+                    matmul(scores, len, q, k.t(), scale, false, Threads::One);
+                    scores.chunks_exact_mut(len).for_each(ops::softmax);
+                    let probs = MatView::row_major(scores, len, len);
+                    matmul(&mut out[head * d..], h, probs, v, 1.0, false, Threads::One);
+                }
+            });
         });
     }
 }
