@@ -192,7 +192,7 @@ def qwen(a, records, rows):
         del model
     for label, args in [("f32 (dequantized)", ["--gguf-weights", "dequantized", "--dtype", "f32"]),
                         ("bf16 (dequantized)", ["--gguf-weights", "dequantized", "--dtype", "bf16"]),
-                        ("quantized matmuls", ["--gguf-weights", "quantized"])]:
+                        ("quantized matmuls", ["--gguf-weights", "quantized"])][:3 if a.quantized else 2]:
         r, emb = drbench_embed(a.drbench, ["--model", a.gguf, "--tokenizer", tok_dir, "--mode", "promptreps",
                                            "--batch-size", str(a.batch), *args], records, a.threads)
         r.update({"model": "Qwen2.5-Coder-0.5B", "tool": f"drbench {label}",
@@ -210,6 +210,8 @@ def main():
     ap.add_argument("--gguf", default=os.path.expanduser("~/.cache/drbench/models/qwen2.5-coder-0.5b-instruct-gguf/model.gguf"))
     ap.add_argument("--drbench", default="target/release/drbench")
     ap.add_argument("--only", choices=["minilm", "qwen"], default=None)
+    ap.add_argument("--no-quantized", dest="quantized", action="store_false",
+                    help="skip drbench's quantized-matmul Qwen row (the slowest, ~7 minutes for 32 docs)")
     a = ap.parse_args()
     import torch
     torch.set_num_threads(a.threads)

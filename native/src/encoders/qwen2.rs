@@ -4,11 +4,15 @@
 //! blocks behind one linear type; nothing here depends on where they came from.
 
 use candle_core::quantized::QMatMul;
+use std::sync::OnceLock;
+
 use candle_core::{D, DType, Device, Module, Tensor};
 use serde::Deserialize;
 
 use super::error::{ModelError, Result};
 use super::lora::{Adapter, Target};
+use super::packed_bert::bf16::Bf16Weights;
+use super::packed_bert::ops;
 
 /// The parts of `config.json` (or GGUF metadata) the encoder needs.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -54,18 +58,47 @@ impl Qwen2Config {
 pub struct Linear {
     weight: QMatMul,
     bias: Option<Tensor>,
+    /// A dense bf16 weight on the CPU, in the panels of `packed_bert::bf16` (made at first use): candle's CPU bf16
+    /// matmul runs no faster than f32.
+    cpu_bf16: OnceLock<Bf16Weights>,
 }
 
 impl Linear {
     /// From a weight (`out × in`) and optional bias.
     pub fn new(weight: QMatMul, bias: Option<Tensor>) -> Self {
-        Linear { weight, bias }
+        Linear { weight, bias, cpu_bf16: OnceLock::new() }
+    }
+
+    /// The weight in bf16 panels, when it is dense bf16 on the CPU (made at first use).
+    fn cpu_bf16_panels(&self) -> Result<Option<&Bf16Weights>> {
+        let Some(w) = self.dense_weight() else { return Ok(None) };
+        if !w.device().is_cpu() || w.dtype() != DType::BF16 {
+            return Ok(None);
+        }
+        if self.cpu_bf16.get().is_none() {
+            let (out, inp) = w.dims2()?;
+            let dense = w.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+            let _ = self.cpu_bf16.set(Bf16Weights::new(&dense, inp, out));
+        }
+        Ok(self.cpu_bf16.get())
+    }
+
+    /// `x · Wᵀ` through the bf16 micro-kernel (the caller checked: dense bf16 weight, bf16 activations, CPU).
+    fn forward_cpu_bf16(&self, x: &Tensor, panels: &Bf16Weights) -> Result<Tensor> {
+        let (xs, mut shape) = cpu_rows(x)?;
+        let mut y = vec![0f32; xs.len() / panels.inputs() * panels.outputs()];
+        panels.accumulate(&xs, &mut y);
+        *shape.last_mut().expect("x has dims") = panels.outputs();
+        Ok(Tensor::from_vec(y, shape, x.device())?.to_dtype(DType::BF16)?)
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         // Dense weights: one 2-D GEMM over all rows (candle's QMatMul would broadcast the weight into a batched
         // GEMM per sequence).
         let y = match self.dense_weight() {
+            Some(_) if x.device().is_cpu() && x.dtype() == DType::BF16 && self.cpu_bf16_panels()?.is_some() => {
+                self.forward_cpu_bf16(x, self.cpu_bf16_panels()?.expect("checked"))?
+            }
             Some(w) => matmul_t(x, w)?,
             None => self.weight.forward(x)?,
         };
@@ -94,6 +127,7 @@ impl Linear {
         };
         let merged = (w.to_dtype(DType::F32)? + delta.to_dtype(DType::F32)?)?.to_dtype(w.dtype())?;
         self.weight = QMatMul::Tensor(merged);
+        self.cpu_bf16 = OnceLock::new();
         Ok(())
     }
 
@@ -126,6 +160,45 @@ impl Linear {
 }
 
 /// `x · wᵀ` with `x` of shape `(..., in)` flattened to 2-D, `w` of shape `(out, in)`.
+/// A tensor's values as f32 rows (row-major, last dimension innermost) and its shape.
+fn cpu_rows(x: &Tensor) -> Result<(Vec<f32>, Vec<usize>)> {
+    Ok((x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?, x.dims().to_vec()))
+}
+
+/// The MLP `down(silu(gate(h)) · up(h))` for inference in bf16 on the CPU, fused: the gate and up products stay
+/// f32 through the vectorised SiLU and the product (candle would round each to bf16 and run a scalar SiLU), then
+/// are rounded once, as the down product's input. None where it does not apply: another device or dtype, a
+/// differentiable pass, an unmerged adapter on an MLP projection, a bias.
+fn cpu_bf16_mlp(l: &Layer, h: &Tensor, pass: &Pass<'_>, layer: usize) -> Result<Option<Tensor>> {
+    if pass.differentiable || !h.device().is_cpu() || h.dtype() != DType::BF16 {
+        return Ok(None);
+    }
+    let mlp = [Target::Gate, Target::Up, Target::Down];
+    if let Some(adapter) = pass.adapter
+        && adapter.layers.get(layer).is_some_and(|p| mlp.iter().any(|t| p[t.index()].is_some()))
+    {
+        return Ok(None);
+    }
+    if l.gate.bias.is_some() || l.up.bias.is_some() || l.down.bias.is_some() {
+        return Ok(None);
+    }
+    let (Some(gate), Some(up), Some(down)) =
+        (l.gate.cpu_bf16_panels()?, l.up.cpu_bf16_panels()?, l.down.cpu_bf16_panels()?)
+    else {
+        return Ok(None);
+    };
+    let (hs, mut shape) = cpu_rows(h)?;
+    let rows = hs.len() / gate.inputs();
+    let (mut g, mut u) = (vec![0f32; rows * gate.outputs()], vec![0f32; rows * up.outputs()]);
+    gate.accumulate(&hs, &mut g);
+    up.accumulate(&hs, &mut u);
+    ops::silu_mul(&mut g, &u);
+    let mut y = vec![0f32; rows * down.outputs()];
+    down.accumulate(&g, &mut y);
+    *shape.last_mut().expect("h has dims") = down.outputs();
+    Ok(Some(Tensor::from_vec(y, shape, h.device())?.to_dtype(DType::BF16)?))
+}
+
 fn matmul_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
     let dims = x.dims().to_vec();
     let inner = dims[dims.len() - 1];
@@ -360,6 +433,9 @@ impl Qwen2 {
         let attn = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, nh * hd))?;
         let x = (x + l.o.forward_in(&attn, pass, pads, i, Target::O)?)?;
         let h = l.post_norm.forward(&x)?;
+        if let Some(mlp) = cpu_bf16_mlp(l, &h, pass, i)? {
+            return Ok((x + mlp)?);
+        }
         let gate = candle_nn::ops::silu(&l.gate.forward_in(&h, pass, pads, i, Target::Gate)?)?;
         let mlp = l.down.forward_in(
             &(gate * l.up.forward_in(&h, pass, pads, i, Target::Up)?)?,

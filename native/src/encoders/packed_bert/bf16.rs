@@ -64,6 +64,11 @@ impl Bf16Weights {
         self.outputs
     }
 
+    /// Input columns.
+    pub fn inputs(&self) -> usize {
+        self.inputs
+    }
+
     /// `out += bf16(x) · bf16(W)ᵀ` for `x` of `rows × inputs` and `out` of `rows × outputs` (row-major).
     pub fn accumulate(&self, x: &[f32], out: &mut [f32]) {
         let rows = x.len() / self.inputs;

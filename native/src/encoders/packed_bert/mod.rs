@@ -5,7 +5,7 @@
 //! (which the CUDA build keeps using), within f32 rounding.
 
 pub mod bf16;
-mod ops;
+pub mod ops;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
