@@ -7,6 +7,7 @@ use candle_core::quantized::QMatMul;
 use std::sync::OnceLock;
 
 use candle_core::{D, DType, Device, Module, Tensor};
+use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::error::{ModelError, Result};
@@ -197,6 +198,18 @@ fn cpu_bf16_mlp(l: &Layer, h: &Tensor, pass: &Pass<'_>, layer: usize) -> Result<
     down.accumulate(&g, &mut y);
     *shape.last_mut().expect("h has dims") = down.outputs();
     Ok(Some(Tensor::from_vec(y, shape, h.device())?.to_dtype(DType::BF16)?))
+}
+
+/// Softmax over the last dimension for inference: on the CPU in f32 the vectorised rows of `packed_bert::ops`
+/// (candle's CPU kernel calls the scalar `expf` per element), elsewhere candle's fused kernel.
+fn softmax_last_dim(scores: &Tensor) -> Result<Tensor> {
+    if !scores.device().is_cpu() || scores.dtype() != DType::F32 {
+        return Ok(candle_nn::ops::softmax_last_dim(scores)?);
+    }
+    let width = scores.dim(D::Minus1)?;
+    let mut v = scores.flatten_all()?.to_vec1::<f32>()?;
+    v.par_chunks_mut(width).for_each(ops::softmax);
+    Ok(Tensor::from_vec(v, scores.dims(), scores.device())?)
 }
 
 fn matmul_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
@@ -424,11 +437,8 @@ impl Qwen2 {
         };
         let scores = scores.broadcast_add(mask)?;
         let v = repeat_kv(v, rep)?;
-        let probs = if pass.differentiable {
-            candle_nn::ops::softmax(&scores, D::Minus1)?
-        } else {
-            candle_nn::ops::softmax_last_dim(&scores)?
-        };
+        let probs =
+            if pass.differentiable { candle_nn::ops::softmax(&scores, D::Minus1)? } else { softmax_last_dim(&scores)? };
         let probs = probs.to_dtype(self.dtype)?;
         let attn = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, nh * hd))?;
         let x = (x + l.o.forward_in(&attn, pass, pads, i, Target::O)?)?;
