@@ -28,7 +28,8 @@ pub struct ModelArgs {
     /// Device.
     #[arg(long, value_enum, default_value_t = DeviceKind::Cpu)]
     pub device: DeviceKind,
-    /// Precision of activations and dense weights.
+    /// Precision of activations and dense weights. bf16 on the CPU multiplies on AVX512-BF16 where the CPU has it
+    /// (a portable loop elsewhere); BERT encoders take f32 or bf16.
     #[arg(long, value_enum, default_value_t = Precision::F32)]
     pub dtype: Precision,
     /// GGUF weights: quantized matmuls, or dequantized to f32.
