@@ -183,31 +183,28 @@ mod avx512 {
     pub unsafe fn kernel(a: &[u32], m: usize, pairs: usize, panel: &[u32], acc: &mut [[f32; PANEL]; ROWS]) {
         let mut c = [[_mm512_setzero_ps(); 2]; ROWS];
         let w = panel.as_ptr();
+        // The same loop twice: with the constant row count LLVM unrolls it and keeps all 16 accumulators in
+        // registers; the tail block (m < 8) takes the variable bound.
+        macro_rules! steps {
+            ($rows:expr) => {
+                for k in 0..pairs {
+                    // SAFETY: k < pairs, so panel[k·32 .. k·32 + 32] is in bounds (asserted by the caller).
+                    let (b0, b1) = unsafe {
+                        (_mm512_loadu_si512(w.add(k * PANEL).cast()), _mm512_loadu_si512(w.add(k * PANEL + 16).cast()))
+                    };
+                    let (b0, b1) = (bh(b0), bh(b1));
+                    for r in 0..$rows {
+                        let x = bh(_mm512_set1_epi32(a[r * pairs + k] as i32));
+                        c[r][0] = _mm512_dpbf16_ps(c[r][0], x, b0);
+                        c[r][1] = _mm512_dpbf16_ps(c[r][1], x, b1);
+                    }
+                }
+            };
+        }
         if m == ROWS {
-            for k in 0..pairs {
-                // SAFETY (here and below): k < pairs, so panel[k·32 .. k·32 + 32] and a[r·pairs + k] are in bounds.
-                let (b0, b1) = unsafe {
-                    (_mm512_loadu_si512(w.add(k * PANEL).cast()), _mm512_loadu_si512(w.add(k * PANEL + 16).cast()))
-                };
-                let (b0, b1) = (bh(b0), bh(b1));
-                for r in 0..ROWS {
-                    let x = bh(_mm512_set1_epi32(a[r * pairs + k] as i32));
-                    c[r][0] = _mm512_dpbf16_ps(c[r][0], x, b0);
-                    c[r][1] = _mm512_dpbf16_ps(c[r][1], x, b1);
-                }
-            }
+            steps!(ROWS);
         } else {
-            for k in 0..pairs {
-                let (b0, b1) = unsafe {
-                    (_mm512_loadu_si512(w.add(k * PANEL).cast()), _mm512_loadu_si512(w.add(k * PANEL + 16).cast()))
-                };
-                let (b0, b1) = (bh(b0), bh(b1));
-                for r in 0..m {
-                    let x = bh(_mm512_set1_epi32(a[r * pairs + k] as i32));
-                    c[r][0] = _mm512_dpbf16_ps(c[r][0], x, b0);
-                    c[r][1] = _mm512_dpbf16_ps(c[r][1], x, b1);
-                }
-            }
+            steps!(m);
         }
         for r in 0..m {
             // SAFETY: acc[r] is 32 f32, two 16-lane stores.
