@@ -177,6 +177,10 @@ fn minilm_bf16_stays_within_cosine_0999_of_f32() {
     let candle = BertOptions { bf16: true, forward: Some(BertForward::Candle), ..BertOptions::default() };
     let err = BertEncoder::load(&dir, candle, &Device::Cpu, "x".into()).unwrap_err().to_string();
     assert!(err.contains("packed CPU forward only"), "{err}");
+    // A maximum length past the position table is refused at load, naming the file, not a panic mid-corpus.
+    let long = BertOptions { max_len: Some(513), ..BertOptions::default() };
+    let err = BertEncoder::load(&dir, long, &Device::Cpu, "x".into()).unwrap_err().to_string();
+    assert!(err.contains("max_position_embeddings (512)") && err.contains("model.safetensors"), "{err}");
 }
 
 /// The real Qwen2.5-Coder-0.5B-Instruct GGUF (fetched by ../shared/tools/fetch-qwen2.5-coder-0.5b-gguf.sh;

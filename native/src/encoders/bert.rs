@@ -167,6 +167,15 @@ impl BertEncoder {
     fn from_parts(p: Parts, tokenizer: &Path, opts: BertOptions, device: &Device, signature: String) -> Result<Self> {
         let config: Config = serde_json::from_value(p.config)
             .map_err(|e| ModelError::file(&p.source, format!("not a BERT config: {e}")))?;
+        if p.max_len > config.max_position_embeddings {
+            return Err(ModelError::file(
+                &p.source,
+                format!(
+                    "max length {} exceeds the model's max_position_embeddings ({})",
+                    p.max_len, config.max_position_embeddings
+                ),
+            ));
+        }
         let forward = opts.forward.unwrap_or(if device.is_cpu() { BertForward::Packed } else { BertForward::Candle });
         let model = match forward {
             BertForward::Packed if !device.is_cpu() => {
