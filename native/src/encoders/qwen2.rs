@@ -3,9 +3,9 @@
 //! padding mask and per-row position ids (`cumsum(mask) - 1`). Weights are dense tensors or quantized GGUF
 //! blocks behind one linear type; nothing here depends on where they came from.
 
-use candle_core::quantized::QMatMul;
 use std::sync::OnceLock;
 
+use candle_core::quantized::QMatMul;
 use candle_core::{D, DType, Device, Module, Tensor};
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -84,7 +84,7 @@ impl Linear {
         Ok(self.cpu_bf16.get())
     }
 
-    /// `x · Wᵀ` through the bf16 micro-kernel (the caller checked: dense bf16 weight, bf16 activations, CPU).
+    /// `x · Wᵀ` through the bf16 micro-kernel, for bf16 activations on the CPU.
     fn forward_cpu_bf16(&self, x: &Tensor, panels: &Bf16Weights) -> Result<Tensor> {
         let (xs, mut shape) = cpu_rows(x)?;
         let mut y = vec![0f32; xs.len() / panels.inputs() * panels.outputs()];
@@ -96,12 +96,11 @@ impl Linear {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         // Dense weights: one 2-D GEMM over all rows (candle's QMatMul would broadcast the weight into a batched
         // GEMM per sequence).
-        let y = match self.dense_weight() {
-            Some(_) if x.device().is_cpu() && x.dtype() == DType::BF16 && self.cpu_bf16_panels()?.is_some() => {
-                self.forward_cpu_bf16(x, self.cpu_bf16_panels()?.expect("checked"))?
-            }
-            Some(w) => matmul_t(x, w)?,
-            None => self.weight.forward(x)?,
+        let panels = if x.device().is_cpu() && x.dtype() == DType::BF16 { self.cpu_bf16_panels()? } else { None };
+        let y = match (panels, self.dense_weight()) {
+            (Some(panels), _) => self.forward_cpu_bf16(x, panels)?,
+            (None, Some(w)) => matmul_t(x, w)?,
+            (None, None) => self.weight.forward(x)?,
         };
         Ok(match &self.bias {
             Some(b) => y.broadcast_add(b)?,
@@ -160,7 +159,6 @@ impl Linear {
     }
 }
 
-/// `x · wᵀ` with `x` of shape `(..., in)` flattened to 2-D, `w` of shape `(out, in)`.
 /// A tensor's values as f32 rows (row-major, last dimension innermost) and its shape.
 fn cpu_rows(x: &Tensor) -> Result<(Vec<f32>, Vec<usize>)> {
     Ok((x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?, x.dims().to_vec()))
@@ -212,6 +210,7 @@ fn softmax_last_dim(scores: &Tensor) -> Result<Tensor> {
     Ok(Tensor::from_vec(v, scores.dims(), scores.device())?)
 }
 
+/// `x · wᵀ` with `x` of shape `(..., in)` flattened to 2-D, `w` of shape `(out, in)`.
 fn matmul_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
     let dims = x.dims().to_vec();
     let inner = dims[dims.len() - 1];
