@@ -42,6 +42,13 @@ impl<'a> MatView<'a> {
         MatView { data: &self.data[start..], cols, ..self }
     }
 
+    /// Rows `from..from + rows`.
+    pub fn rows(self, from: usize, rows: usize) -> Self {
+        assert!(from + rows <= self.rows, "rows {from}..{} of a {}-row view", from + rows, self.rows);
+        let start = (from * self.row_stride).min(self.data.len());
+        MatView { data: &self.data[start..], rows, ..self }
+    }
+
     /// Whether every element lies inside `data`.
     fn in_bounds(&self) -> bool {
         self.rows == 0
@@ -162,6 +169,19 @@ mod tests {
                     assert!((got - expect).abs() < 1e-5, "({i},{j}): {got} vs {expect}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_row_range_is_those_rows_of_the_product() {
+        let (a, b) = (filled(9 * 20, 3), filled(7 * 5, 4));
+        let whole = MatView::row_major(&a, 9, 20).columns(5, 7);
+        let rhs = MatView::row_major(&b, 7, 5);
+        let mut dst = vec![0f32; 4 * 5];
+        matmul(&mut dst, 5, whole.rows(3, 4), rhs, 1.0, false, Threads::One);
+        let want = naive(whole, rhs);
+        for (got, want) in dst.iter().zip(&want[3 * 5..7 * 5]) {
+            assert!((got - want).abs() < 1e-5, "{got} vs {want}");
         }
     }
 

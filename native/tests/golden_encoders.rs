@@ -11,7 +11,7 @@ use candle_core::{DType, Device};
 use drbench_harness::encoder::{Encoder, Role};
 use drbench_native::encoders::bert::{BertEncoder, BertForward, BertOptions};
 use drbench_native::encoders::llm::{LlmEncoder, LlmOptions};
-use drbench_native::encoders::packed_bert;
+use drbench_native::encoders::cpu;
 use drbench_native::encoders::prompt::PromptMode;
 use drbench_native::encoders::weights::load_hf;
 use serde_json::Value;
@@ -171,7 +171,7 @@ fn minilm_bf16_stays_within_cosine_0999_of_f32() {
     }
     eprintln!(
         "MiniLM bf16 (packed, {:?}): min cosine {worst:.6} over {} texts",
-        packed_bert::bf16::Kernel::detect(),
+        cpu::bf16::Kernel::detect(),
         cases.len()
     );
     let candle = BertOptions { bf16: true, forward: Some(BertForward::Candle), ..BertOptions::default() };

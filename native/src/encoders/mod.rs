@@ -9,6 +9,7 @@ pub mod error;
 pub mod frozen;
 pub mod llm;
 pub mod lora;
+pub mod cpu;
 pub mod packed_bert;
 pub mod prompt;
 pub mod quantize;

@@ -3,7 +3,9 @@
 //! padding mask and per-row position ids (`cumsum(mask) - 1`). Weights are dense tensors or quantized GGUF
 //! blocks behind one linear type; nothing here depends on where they came from.
 
-use std::sync::OnceLock;
+mod packed;
+
+use std::sync::{Mutex, OnceLock};
 
 use candle_core::quantized::QMatMul;
 use candle_core::{D, DType, Device, Module, Tensor};
@@ -12,8 +14,8 @@ use serde::Deserialize;
 
 use super::error::{ModelError, Result};
 use super::lora::{Adapter, Target};
-use super::packed_bert::bf16::Bf16Weights;
-use super::packed_bert::ops;
+use super::cpu::bf16::Bf16Weights;
+use super::cpu::ops;
 
 /// The parts of `config.json` (or GGUF metadata) the encoder needs.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -59,8 +61,7 @@ impl Qwen2Config {
 pub struct Linear {
     weight: QMatMul,
     bias: Option<Tensor>,
-    /// A dense bf16 weight on the CPU, in the panels of `packed_bert::bf16` (made at first use): candle's CPU bf16
-    /// matmul runs no faster than f32.
+    /// A dense bf16 weight on the CPU, in the panels of `cpu::bf16` (made at first use by the packed forward).
     cpu_bf16: OnceLock<Bf16Weights>,
 }
 
@@ -84,23 +85,12 @@ impl Linear {
         Ok(self.cpu_bf16.get())
     }
 
-    /// `x · Wᵀ` through the bf16 micro-kernel, for bf16 activations on the CPU.
-    fn forward_cpu_bf16(&self, x: &Tensor, panels: &Bf16Weights) -> Result<Tensor> {
-        let (xs, mut shape) = cpu_rows(x)?;
-        let mut y = vec![0f32; xs.len() / panels.inputs() * panels.outputs()];
-        panels.accumulate(&xs, &mut y);
-        *shape.last_mut().expect("x has dims") = panels.outputs();
-        Ok(Tensor::from_vec(y, shape, x.device())?.to_dtype(DType::BF16)?)
-    }
-
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         // Dense weights: one 2-D GEMM over all rows (candle's QMatMul would broadcast the weight into a batched
         // GEMM per sequence).
-        let panels = if x.device().is_cpu() && x.dtype() == DType::BF16 { self.cpu_bf16_panels()? } else { None };
-        let y = match (panels, self.dense_weight()) {
-            (Some(panels), _) => self.forward_cpu_bf16(x, panels)?,
-            (None, Some(w)) => matmul_t(x, w)?,
-            (None, None) => self.weight.forward(x)?,
+        let y = match self.dense_weight() {
+            Some(w) => matmul_t(x, w)?,
+            None => self.weight.forward(x)?,
         };
         Ok(match &self.bias {
             Some(b) => y.broadcast_add(b)?,
@@ -159,46 +149,7 @@ impl Linear {
     }
 }
 
-/// A tensor's values as f32 rows (row-major, last dimension innermost) and its shape.
-fn cpu_rows(x: &Tensor) -> Result<(Vec<f32>, Vec<usize>)> {
-    Ok((x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?, x.dims().to_vec()))
-}
-
-/// The MLP `down(silu(gate(h)) · up(h))` for inference in bf16 on the CPU, fused: the gate and up products stay
-/// f32 through the vectorised SiLU and the product (candle would round each to bf16 and run a scalar SiLU), then
-/// are rounded once, as the down product's input. None where it does not apply: another device or dtype, a
-/// differentiable pass, an unmerged adapter on an MLP projection, a bias.
-fn cpu_bf16_mlp(l: &Layer, h: &Tensor, pass: &Pass<'_>, layer: usize) -> Result<Option<Tensor>> {
-    if pass.differentiable || !h.device().is_cpu() || h.dtype() != DType::BF16 {
-        return Ok(None);
-    }
-    let mlp = [Target::Gate, Target::Up, Target::Down];
-    if let Some(adapter) = pass.adapter
-        && adapter.layers.get(layer).is_some_and(|p| mlp.iter().any(|t| p[t.index()].is_some()))
-    {
-        return Ok(None);
-    }
-    if l.gate.bias.is_some() || l.up.bias.is_some() || l.down.bias.is_some() {
-        return Ok(None);
-    }
-    let (Some(gate), Some(up), Some(down)) =
-        (l.gate.cpu_bf16_panels()?, l.up.cpu_bf16_panels()?, l.down.cpu_bf16_panels()?)
-    else {
-        return Ok(None);
-    };
-    let (hs, mut shape) = cpu_rows(h)?;
-    let rows = hs.len() / gate.inputs();
-    let (mut g, mut u) = (vec![0f32; rows * gate.outputs()], vec![0f32; rows * up.outputs()]);
-    gate.accumulate(&hs, &mut g);
-    up.accumulate(&hs, &mut u);
-    ops::silu_mul(&mut g, &u);
-    let mut y = vec![0f32; rows * down.outputs()];
-    down.accumulate(&g, &mut y);
-    *shape.last_mut().expect("h has dims") = down.outputs();
-    Ok(Some(Tensor::from_vec(y, shape, h.device())?.to_dtype(DType::BF16)?))
-}
-
-/// Softmax over the last dimension for inference: on the CPU in f32 the vectorised rows of `packed_bert::ops`
+/// Softmax over the last dimension for inference: on the CPU in f32 the vectorised rows of `cpu::ops`
 /// (candle's CPU kernel calls the scalar `expf` per element), elsewhere candle's fused kernel.
 fn softmax_last_dim(scores: &Tensor) -> Result<Tensor> {
     if !scores.device().is_cpu() || scores.dtype() != DType::F32 {
@@ -332,9 +283,27 @@ pub struct Qwen2 {
     pub dtype: DType,
     /// Device.
     pub device: Device,
+    /// Which forward pass inference on the CPU runs (default: packed, where it applies).
+    pub cpu_forward: CpuForward,
+    /// The packed forward's activation buffers.
+    scratch: Mutex<packed::Scratch>,
+}
+
+/// The two implementations of Qwen2's inference forward on the CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CpuForward {
+    /// Padding-free, f32 or bf16 dense weights, optional unmerged LoRA (`packed`); other cases fall back to candle.
+    Packed,
+    /// candle ops over the left-padded batch (the path of training, quantized weights, f16 and CUDA).
+    Candle,
 }
 
 impl Qwen2 {
+    /// A model from its parts (packed CPU forward by default).
+    pub fn new(cfg: Qwen2Config, embed: Tensor, layers: Vec<Layer>, norm: RmsNorm, dtype: DType, device: Device) -> Self {
+        Qwen2 { cfg, embed, layers, norm, dtype, device, cpu_forward: CpuForward::Packed, scratch: Mutex::default() }
+    }
+
     /// Final-norm hidden states at the last position of each row, `(batch, hidden)` in f32.
     ///
     /// `ids` is `(batch, seq)` left-padded; `mask` is 1 on tokens and 0 on pads (same shape).
@@ -345,6 +314,10 @@ impl Qwen2 {
     /// [`Qwen2::last_hidden`] in a given pass (adapter, differentiable ops, dropout); f64 for f64 models.
     pub fn last_hidden_in<S: AsRef<[u32]>>(&self, ids: &[S], pad_id: u32, pass: &Pass<'_>) -> Result<Tensor> {
         let b = ids.len();
+        if packed::applies(self, pass) {
+            let hidden = packed::last_hidden(self, ids, pass.adapter)?;
+            return Ok(Tensor::from_vec(hidden, (b, self.cfg.hidden_size), &self.device)?);
+        }
         let t = ids.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
         let mut flat_ids = Vec::with_capacity(b * t);
         let mut mask = Vec::with_capacity(b * t);
@@ -442,9 +415,6 @@ impl Qwen2 {
         let attn = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, nh * hd))?;
         let x = (x + l.o.forward_in(&attn, pass, pads, i, Target::O)?)?;
         let h = l.post_norm.forward(&x)?;
-        if let Some(mlp) = cpu_bf16_mlp(l, &h, pass, i)? {
-            return Ok((x + mlp)?);
-        }
         let gate = candle_nn::ops::silu(&l.gate.forward_in(&h, pass, pads, i, Target::Gate)?)?;
         let mlp = l.down.forward_in(
             &(gate * l.up.forward_in(&h, pass, pads, i, Target::Up)?)?,

@@ -1,23 +1,21 @@
 //! BERT's forward pass on the CPU without padding: the sequences of a batch are packed row after row into one
 //! `tokens × hidden` matrix, so every linear layer is one large matrix product (the `gemm` crate, all rayon
-//! threads) over real tokens only, and attention runs per sequence and head on its own rows. Bias, GELU, residual and
-//! layer norm are separate vectorised passes (`ops`). Same weights and arithmetic as candle-transformers' BERT
+//! threads) over real tokens only, and attention runs per sequence and head on its own rows (`cpu::attention`). Bias, GELU, residual and
+//! layer norm are separate vectorised passes (`cpu::ops`). Same weights and arithmetic as candle-transformers' BERT
 //! (which the CUDA build keeps using), within f32 rounding.
 
-pub mod bf16;
-pub mod ops;
-
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use candle_core::Tensor;
 use candle_transformers::models::bert::{Config, HiddenAct, PositionEmbeddingType};
-use drbench_harness::matmul::{MatView, Threads, matmul};
-use rayon::prelude::*;
+use drbench_harness::matmul::MatView;
 
-use self::bf16::Bf16Weights;
 use super::bert::Pooling;
+use super::cpu::attention::{Heads, attention};
+use super::cpu::bf16::Bf16Weights;
+use super::cpu::linear::{Weights, linear};
+use super::cpu::ops;
 
 /// What can be wrong with a BERT checkpoint for the packed forward (the message names the tensor or setting).
 pub type LoadError = String;
@@ -35,18 +33,11 @@ struct Linear {
 impl Linear {
     /// `out (rows × outputs) = x · Wᵀ + b`, or `out += x · Wᵀ + b` with `accumulate` (a residual already there).
     fn forward(&self, x: &[f32], out: &mut [f32], accumulate: bool) {
-        let rows = x.len() / self.inputs;
-        let out = &mut out[..rows * self.outputs];
-        if accumulate {
-            ops::add_bias(out, &self.bias);
-        } else {
-            out.par_chunks_mut(self.outputs).for_each(|r| r.copy_from_slice(&self.bias));
-        }
-        if let Some(w) = &self.bf16 {
-            return w.accumulate(&x[..rows * self.inputs], out);
-        }
-        let w = MatView::row_major(&self.weight, self.outputs, self.inputs).t();
-        matmul(out, self.outputs, MatView::row_major(x, rows, self.inputs), w, 1.0, true, Threads::Pool);
+        let w = match &self.bf16 {
+            Some(w) => Weights::Bf16(w),
+            None => Weights::F32 { data: &self.weight, inputs: self.inputs, outputs: self.outputs },
+        };
+        linear(x, w, Some(&self.bias), out, accumulate);
     }
 
     /// Keeps the weights as bf16 panels only.
@@ -98,11 +89,6 @@ struct Scratch {
     qkv: Vec<f32>,
     context: Vec<f32>,
     up: Vec<f32>,
-}
-
-thread_local! {
-    /// One sequence's attention scores for one head, per rayon thread.
-    static SCORES: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Reads named f32 tensors.
@@ -255,7 +241,10 @@ impl PackedBert {
         let (qkv, context, up) = (&mut qkv[..rows * 3 * h], &mut context[..rows * h], &mut up[..rows * inter]);
         for layer in &self.layers {
             layer.qkv.forward(&x, qkv, false);
-            self.attention(qkv, &offsets, context);
+            let all = MatView::row_major(qkv, rows, 3 * h);
+            let (q, k, v) = (all.columns(0, h), all.columns(h, h), all.columns(2 * h, h));
+            let heads = Heads { query: self.heads, kv: self.heads, dim: h / self.heads, causal: false };
+            attention(q, k, v, &offsets, heads, context);
             // x ← LayerNorm(x + context · Woᵀ + bo)
             layer.attention_out.forward(context, &mut x, true);
             ops::layer_norm(&mut x, h, &layer.attention_norm.weight, &layer.attention_norm.bias, self.eps);
@@ -265,44 +254,6 @@ impl PackedBert {
             ops::layer_norm(&mut x, h, &layer.output_norm.weight, &layer.output_norm.bias, self.eps);
         }
         pool(&x, &offsets, h, pooling)
-    }
-
-    /// Softmax attention of every sequence with itself, head by head: `context` rows take `softmax(q·kᵀ/√d)·v`.
-    fn attention(&self, qkv: &[f32], offsets: &[usize], context: &mut [f32]) {
-        let (h, heads) = (self.hidden, self.heads);
-        let d = h / heads;
-        let scale = 1.0 / (d as f32).sqrt();
-        // Split `context` into each sequence's rows, then work on sequences in parallel.
-        let mut parts = Vec::with_capacity(offsets.len() - 1);
-        let mut rest = context;
-        for w in offsets.windows(2) {
-            let (part, tail) = rest.split_at_mut((w[1] - w[0]) * h);
-            parts.push((w[0], part));
-            rest = tail;
-        }
-        parts.into_par_iter().for_each(|(start, out)| {
-            let len = out.len() / h;
-            let rows = MatView {
-                data: &qkv[start * 3 * h..(start + len) * 3 * h],
-                rows: len,
-                cols: 3 * h,
-                row_stride: 3 * h,
-                col_stride: 1,
-            };
-            SCORES.with_borrow_mut(|scores| {
-                scores.resize(len * len, 0.0);
-                let scores = &mut scores[..len * len];
-                for head in 0..heads {
-                    let q = rows.columns(head * d, d);
-                    let k = rows.columns(h + head * d, d);
-                    let v = rows.columns(2 * h + head * d, d);
-                    matmul(scores, len, q, k.t(), scale, false, Threads::One);
-                    scores.chunks_exact_mut(len).for_each(ops::softmax);
-                    let probs = MatView::row_major(scores, len, len);
-                    matmul(&mut out[head * d..], h, probs, v, 1.0, false, Threads::One);
-                }
-            });
-        });
     }
 }
 
