@@ -43,21 +43,33 @@ fn max_diff(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
-/// Encodes every fixture input with `spec` (queries and passages in one batch each) and compares with `key`.
+/// Encodes every fixture input with `spec`, alone and all of a role in one batch (packed without padding on the
+/// CPU), and compares with `key`.
 fn check(spec: EncoderSpec, key: &str) -> Vec<Vec<f32>> {
     let expected: Value =
         serde_json::from_str(&std::fs::read_to_string(fixture().join("expected.json")).unwrap()).unwrap();
     let mut enc = build_encoder(&spec).unwrap();
     let dim = enc.dim();
     let mut out = Vec::new();
-    for row in expected["inputs"].as_array().unwrap() {
-        let role = if row["kind"] == "query" { Role::Query } else { Role::Passage };
-        let got = enc.encode(&[row["text"].as_str().unwrap()], role).unwrap();
-        let want: Vec<f32> = row[key].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+    let rows = expected["inputs"].as_array().unwrap();
+    let role = |row: &Value| if row["kind"] == "query" { Role::Query } else { Role::Passage };
+    let want =
+        |row: &Value| -> Vec<f32> { row[key].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect() };
+    for row in rows {
+        let got = enc.encode(&[row["text"].as_str().unwrap()], role(row)).unwrap();
         assert_eq!(got.len(), dim);
-        let d = max_diff(&got, &want);
+        let d = max_diff(&got, &want(row));
         assert!(d <= TOL, "{key}, {:?}: max |diff| {d:e} > {TOL:e}", row["text"]);
         out.push(got);
+    }
+    for r in [Role::Query, Role::Passage] {
+        let batch: Vec<&Value> = rows.iter().filter(|row| role(row) == r).collect();
+        let texts: Vec<&str> = batch.iter().map(|row| row["text"].as_str().unwrap()).collect();
+        let got = enc.encode(&texts, r).unwrap();
+        for (row, got) in batch.iter().zip(got.chunks(dim)) {
+            let d = max_diff(got, &want(row));
+            assert!(d <= TOL, "{key}, {:?} in a batch of {}: max |diff| {d:e} > {TOL:e}", row["text"], texts.len());
+        }
     }
     out
 }

@@ -4,12 +4,12 @@
 pub mod batching;
 pub mod bert;
 pub mod build;
+pub mod cpu;
 pub mod device;
 pub mod error;
 pub mod frozen;
 pub mod llm;
 pub mod lora;
-pub mod cpu;
 pub mod packed_bert;
 pub mod prompt;
 pub mod quantize;

@@ -108,7 +108,7 @@ pub fn load_hf(dir: &Path, dtype: DType, device: &Device) -> Result<Qwen2> {
     }
     let embed = take("embed_tokens.weight")?.to_dtype(DType::F32)?;
     let norm = RmsNorm::new(take("norm.weight")?, eps);
-    Ok(Qwen2::new(cfg, embed, layers, norm, dtype, device.clone()))
+    Qwen2::new(cfg, embed, layers, norm, dtype, device.clone())
 }
 
 /// Qwen2 hyper-parameters from GGUF metadata (`qwen2.*` keys).
@@ -191,5 +191,5 @@ pub fn load_gguf(path: &Path, mode: GgufWeights, dtype: DType, device: &Device) 
     }
     let embed = tensor("token_embd.weight")?.dequantize(device)?;
     let norm = RmsNorm::new(tensor("output_norm.weight")?.dequantize(device)?, eps);
-    Ok(Qwen2::new(cfg, embed, layers, norm, dtype, device.clone()))
+    Qwen2::new(cfg, embed, layers, norm, dtype, device.clone())
 }

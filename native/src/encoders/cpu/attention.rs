@@ -33,7 +33,12 @@ thread_local! {
 pub fn attention(q: MatView<'_>, k: MatView<'_>, v: MatView<'_>, offsets: &[usize], heads: Heads, context: &mut [f32]) {
     let d = heads.dim;
     let width = heads.query * d;
-    assert!(heads.kv > 0 && heads.query.is_multiple_of(heads.kv), "attention: {} query heads, {} kv", heads.query, heads.kv);
+    assert!(
+        heads.kv > 0 && heads.query.is_multiple_of(heads.kv),
+        "attention: {} query heads, {} kv",
+        heads.query,
+        heads.kv
+    );
     let tokens = *offsets.last().expect("attention: offsets");
     assert!(q.cols == width && k.cols == heads.kv * d && v.cols == heads.kv * d, "attention: widths");
     assert!(q.rows == tokens && k.rows == tokens && v.rows == tokens, "attention: rows");
@@ -94,7 +99,9 @@ mod tests {
                     let s: Vec<f64> = keys
                         .iter()
                         .map(|&j| {
-                            (0..h.dim).map(|c| q[i * qw + head * h.dim + c] as f64 * k[j * kw + kv * h.dim + c] as f64).sum::<f64>()
+                            (0..h.dim)
+                                .map(|c| q[i * qw + head * h.dim + c] as f64 * k[j * kw + kv * h.dim + c] as f64)
+                                .sum::<f64>()
                                 / (h.dim as f64).sqrt()
                         })
                         .collect();

@@ -12,10 +12,10 @@ use candle_core::{D, DType, Device, Module, Tensor};
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use super::error::{ModelError, Result};
-use super::lora::{Adapter, Target};
 use super::cpu::bf16::Bf16Weights;
 use super::cpu::ops;
+use super::error::{ModelError, Result};
+use super::lora::{Adapter, Target};
 
 /// The parts of `config.json` (or GGUF metadata) the encoder needs.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -299,9 +299,32 @@ pub enum CpuForward {
 }
 
 impl Qwen2 {
-    /// A model from its parts (packed CPU forward by default).
-    pub fn new(cfg: Qwen2Config, embed: Tensor, layers: Vec<Layer>, norm: RmsNorm, dtype: DType, device: Device) -> Self {
-        Qwen2 { cfg, embed, layers, norm, dtype, device, cpu_forward: CpuForward::Packed, scratch: Mutex::default() }
+    /// A model from its parts (packed CPU forward by default). A bf16 model on the CPU gets its projections'
+    /// bf16 panels here, at load, rather than in its first batch.
+    pub fn new(
+        cfg: Qwen2Config,
+        embed: Tensor,
+        layers: Vec<Layer>,
+        norm: RmsNorm,
+        dtype: DType,
+        device: Device,
+    ) -> Result<Self> {
+        if device.is_cpu() && dtype == DType::BF16 {
+            layers
+                .par_iter()
+                .flat_map(|l| [&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down])
+                .try_for_each(|lin| lin.cpu_bf16_panels().map(drop))?;
+        }
+        Ok(Qwen2 {
+            cfg,
+            embed,
+            layers,
+            norm,
+            dtype,
+            device,
+            cpu_forward: CpuForward::Packed,
+            scratch: Mutex::default(),
+        })
     }
 
     /// Final-norm hidden states at the last position of each row, `(batch, hidden)` in f32.

@@ -113,12 +113,8 @@ fn take(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
 pub fn last_hidden<S: AsRef<[u32]>>(model: &Qwen2, seqs: &[S], adapter: Option<&Adapter>) -> Result<Vec<f32>> {
     let cfg = &model.cfg;
     let (h, inter) = (cfg.hidden_size, cfg.intermediate_size);
-    let heads = Heads {
-        query: cfg.num_attention_heads,
-        kv: cfg.num_key_value_heads,
-        dim: cfg.head_dim(),
-        causal: true,
-    };
+    let heads =
+        Heads { query: cfg.num_attention_heads, kv: cfg.num_key_value_heads, dim: cfg.head_dim(), causal: true };
     let (qw, kvw) = (heads.query * heads.dim, heads.kv * heads.dim);
     let mut offsets = vec![0usize];
     let mut positions = Vec::new();
@@ -141,8 +137,13 @@ pub fn last_hidden<S: AsRef<[u32]>>(model: &Qwen2, seqs: &[S], adapter: Option<&
     let x = take(x, rows * h);
     let embedded = model.embed.embedding(&Tensor::new(ids.as_slice(), &model.device)?)?;
     x.copy_from_slice(&f32_values(&embedded)?);
-    let (normed, q, k, v, context) =
-        (take(normed, rows * h), take(q, rows * qw), take(k, rows * kvw), take(v, rows * kvw), take(context, rows * qw));
+    let (normed, q, k, v, context) = (
+        take(normed, rows * h),
+        take(q, rows * qw),
+        take(k, rows * kvw),
+        take(v, rows * kvw),
+        take(context, rows * qw),
+    );
     let block = MLP_ROWS_PER_THREAD * rayon::current_num_threads();
     let (gate, up) = (take(gate, block.min(rows) * inter), take(up, block.min(rows) * inter));
 
@@ -157,11 +158,25 @@ pub fn last_hidden<S: AsRef<[u32]>>(model: &Qwen2, seqs: &[S], adapter: Option<&
         let (qv, kv, vv) =
             (MatView::row_major(q, rows, qw), MatView::row_major(k, rows, kvw), MatView::row_major(v, rows, kvw));
         attention(qv, kv, vv, &offsets, heads, context);
+        // Only the last token of each sequence is read after the last layer: its output projection and MLP run
+        // on those rows alone, moved to the front.
+        let live = if i + 1 == model.layers.len() {
+            compact(x, h, &offsets);
+            compact(context, qw, &offsets);
+            seqs.len()
+        } else {
+            rows
+        };
+        let (x, context, normed) = (&mut x[..live * h], &context[..live * qw], &mut normed[..live * h]);
         Projection::new(&layer.o, adapter, i, Target::O)?.forward(context, x, true, low)?;
         ops::rms_norm(x, normed, h, &f32_values(&post_norm.weight)?, post_norm.eps as f32);
-        let (pg, pu, pd) = (Projection::new(&layer.gate, adapter, i, Target::Gate)?, Projection::new(&layer.up, adapter, i, Target::Up)?, Projection::new(&layer.down, adapter, i, Target::Down)?);
-        for start in (0..rows).step_by(block) {
-            let n = block.min(rows - start);
+        let (pg, pu, pd) = (
+            Projection::new(&layer.gate, adapter, i, Target::Gate)?,
+            Projection::new(&layer.up, adapter, i, Target::Up)?,
+            Projection::new(&layer.down, adapter, i, Target::Down)?,
+        );
+        for start in (0..live).step_by(block) {
+            let n = block.min(live - start);
             let (g, u) = (&mut gate[..n * inter], &mut up[..n * inter]);
             pg.forward(&normed[start * h..(start + n) * h], g, false, low)?;
             pu.forward(&normed[start * h..(start + n) * h], u, false, low)?;
@@ -169,8 +184,19 @@ pub fn last_hidden<S: AsRef<[u32]>>(model: &Qwen2, seqs: &[S], adapter: Option<&
             pd.forward(g, &mut x[start * h..(start + n) * h], true, low)?;
         }
     }
-    let last: Vec<f32> = offsets[1..].iter().flat_map(|&end| x[(end - 1) * h..end * h].iter().copied()).collect();
-    let mut out = vec![0f32; last.len()];
-    ops::rms_norm(&last, &mut out, h, &f32_values(&model.norm.weight)?, model.norm.eps as f32);
+    if model.layers.is_empty() {
+        compact(x, h, &offsets);
+    }
+    let mut out = vec![0f32; seqs.len() * h];
+    ops::rms_norm(&x[..seqs.len() * h], &mut out, h, &f32_values(&model.norm.weight)?, model.norm.eps as f32);
     Ok(out)
+}
+
+/// Moves the last row of each sequence (`width` wide; sequences end at `offsets[1..]`) to the front of `buf`, in
+/// order. Row `j`'s source is at or after row `j`, and after every earlier source, so nothing is overwritten before
+/// it is moved.
+fn compact(buf: &mut [f32], width: usize, offsets: &[usize]) {
+    for (j, &end) in offsets[1..].iter().enumerate() {
+        buf.copy_within((end - 1) * width..end * width, j * width);
+    }
 }
