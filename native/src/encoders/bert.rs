@@ -40,7 +40,7 @@ pub struct BertOptions {
     pub max_batch_tokens: usize,
     /// Which forward pass runs (default: packed on the CPU, candle elsewhere).
     pub forward: Option<BertForward>,
-    /// bf16 linear layers (packed forward only; `packed_bert::bf16`).
+    /// bf16 linear layers (packed forward only; `cpu::bf16`).
     pub bf16: bool,
 }
 

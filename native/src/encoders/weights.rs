@@ -16,9 +16,9 @@ use super::qwen2::{Layer, Linear, Qwen2, Qwen2Config, RmsNorm};
 /// How GGUF weights are used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GgufWeights {
-    /// Quantized matmuls on the GGUF blocks (fast, small).
+    /// Quantized matmuls on the GGUF blocks (small; on the CPU slower than dequantized).
     Quantized,
-    /// Every weight dequantized to dense f32 (reference parity).
+    /// Every weight dequantized to dense weights in `--dtype` (f32: parity with PyTorch; fastest on the CPU).
     Dequantized,
 }
 
