@@ -1,7 +1,8 @@
 //! Qwen2 (Qwen2.5 base/instruct/coder/math, DeepSeek-R1-Distill-Qwen, and the text path of Qwen2.5-VL) as a
-//! retriever backbone: the decoder stack up to the final RMSNorm, for batches with left padding, a causal +
-//! padding mask and per-row position ids (`cumsum(mask) - 1`). Weights are dense tensors or quantized GGUF
-//! blocks behind one linear type; nothing here depends on where they came from.
+//! retriever backbone: the decoder stack up to the final RMSNorm, in candle ops for batches with left padding, a
+//! causal + padding mask and per-row position ids (`cumsum(mask) - 1`) — the path of training, quantized weights,
+//! f16 and CUDA — and, for inference on the CPU, the packed forward of `packed` on the same weights. Weights are
+//! dense tensors or quantized GGUF blocks behind one linear type; nothing here depends on where they came from.
 
 mod packed;
 
@@ -327,9 +328,8 @@ impl Qwen2 {
         })
     }
 
-    /// Final-norm hidden states at the last position of each row, `(batch, hidden)` in f32.
-    ///
-    /// `ids` is `(batch, seq)` left-padded; `mask` is 1 on tokens and 0 on pads (same shape).
+    /// Final-norm hidden states at the last token of each sequence, `(batch, hidden)` in f32: the packed CPU forward
+    /// where it applies (`packed::applies`), else candle's over the sequences left-padded with `pad_id`.
     pub fn last_hidden<S: AsRef<[u32]>>(&self, ids: &[S], pad_id: u32) -> Result<Tensor> {
         self.last_hidden_in(ids, pad_id, &Pass::default())
     }
