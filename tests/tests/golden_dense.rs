@@ -1,9 +1,9 @@
 //! Golden results of the dense retrievers on fixed, real subsets of SciFact and NFCorpus (../shared/mirror,
 //! sha256-verified): all-MiniLM-L6-v2, Qwen2.5-Coder-0.5B-Instruct (GGUF dequantized to f32, PromptReps) and the
 //! tiny random Qwen2 of ../shared/golden. One test body per model runs on every backend compiled in: the
-//! reference backend (candle CPU, f32) must equal the insta snapshot (4 decimals, settings recorded, per-query
-//! values so a diff names the query that moved); every other backend (CUDA with `--features cuda` on a GPU)
-//! must match the same snapshot within `BACKEND_TOLERANCE`.
+//! reference backend (the CPU, f32: the packed forwards) must equal the insta snapshot (4 decimals, settings
+//! recorded, per-query values so a diff names the query that moved); every other backend (CUDA with
+//! `--features cuda` on a GPU) must match the same snapshot within `BACKEND_TOLERANCE`.
 
 use std::path::PathBuf;
 
