@@ -1,8 +1,8 @@
 //! BERT's forward pass on the CPU without padding: the sequences of a batch are packed row after row into one
-//! `tokens × hidden` matrix, so every linear layer is one large matrix product (the `gemm` crate, all rayon
-//! threads) over real tokens only, and attention runs per sequence and head on its own rows (`cpu::attention`). Bias, GELU, residual and
-//! layer norm are separate vectorised passes (`cpu::ops`). Same weights and arithmetic as candle-transformers' BERT
-//! (which the CUDA build keeps using), within f32 rounding.
+//! `tokens × hidden` matrix, so every linear layer is one large matrix product (`cpu::linear`, all rayon threads)
+//! over real tokens only, and attention runs per sequence and head on its own rows (`cpu::attention`). Bias, GELU,
+//! residual and layer norm are separate vectorised passes (`cpu::ops`). Same weights and arithmetic as
+//! candle-transformers' BERT (which the CUDA build keeps using), within f32 rounding.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -134,7 +134,7 @@ impl PackedBert {
     /// Takes the weights of a BERT checkpoint (names as in Hugging Face's `BertModel`, optionally under `bert.` or
     /// `{model_type}.`). Refuses what the packed forward does not implement (an activation other than exact GELU,
     /// relative position embeddings). With `bf16`, the linear layers multiply bf16-rounded weights and activations
-    /// (f32 sums; `bf16` module); embeddings, attention, norms and GELU stay f32.
+    /// (f32 sums; `cpu::bf16`); embeddings, attention, norms and GELU stay f32.
     pub fn new(config: &Config, tensors: &HashMap<String, Tensor>, bf16: bool) -> Result<Self, LoadError> {
         if config.hidden_act != HiddenAct::Gelu {
             return Err(format!(

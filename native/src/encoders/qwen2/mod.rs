@@ -62,7 +62,8 @@ impl Qwen2Config {
 pub struct Linear {
     weight: QMatMul,
     bias: Option<Tensor>,
-    /// A dense bf16 weight on the CPU, in the panels of `cpu::bf16` (made at first use by the packed forward).
+    /// A dense bf16 weight on the CPU in the panels of `cpu::bf16`, for the packed forward (made at load by
+    /// `Qwen2::new`, or at first use after a LoRA merge).
     cpu_bf16: OnceLock<Bf16Weights>,
 }
 
@@ -72,7 +73,7 @@ impl Linear {
         Linear { weight, bias, cpu_bf16: OnceLock::new() }
     }
 
-    /// The weight in bf16 panels, when it is dense bf16 on the CPU (made at first use).
+    /// The weight in bf16 panels, when it is dense bf16 on the CPU (made on the first call).
     fn cpu_bf16_panels(&self) -> Result<Option<&Bf16Weights>> {
         let Some(w) = self.dense_weight() else { return Ok(None) };
         if !w.device().is_cpu() || w.dtype() != DType::BF16 {
