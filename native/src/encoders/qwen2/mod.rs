@@ -81,8 +81,7 @@ impl Linear {
         }
         if self.cpu_bf16.get().is_none() {
             let (out, inp) = w.dims2()?;
-            let dense = w.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
-            let _ = self.cpu_bf16.set(Bf16Weights::new(&dense, inp, out));
+            let _ = self.cpu_bf16.set(Bf16Weights::new(&f32_values(w)?, inp, out));
         }
         Ok(self.cpu_bf16.get())
     }
@@ -149,6 +148,11 @@ impl Linear {
         let delta = matmul_t(&low, &pair.b.to_dtype(x.dtype())?)?;
         Ok((y + (delta * adapter.cfg.scale())?)?)
     }
+}
+
+/// A tensor's values as a vector of f32 (row-major).
+fn f32_values(t: &Tensor) -> Result<Vec<f32>> {
+    Ok(t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)
 }
 
 /// Softmax over the last dimension for inference: on the CPU in f32 the vectorised rows of `cpu::ops`

@@ -14,7 +14,7 @@ use super::super::cpu::linear::{Weights, linear};
 use super::super::cpu::ops;
 use super::super::error::{ModelError, Result};
 use super::super::lora::{Adapter, Target};
-use super::{CpuForward, Layer, Linear, Pass, Qwen2, rope_angles};
+use super::{CpuForward, Layer, Linear, Pass, Qwen2, f32_values, rope_angles};
 
 /// Rows of one block of the MLP per rayon thread (its gate and up activations are `rows × intermediate` each).
 const MLP_ROWS_PER_THREAD: usize = 256;
@@ -46,11 +46,6 @@ pub fn applies(model: &Qwen2, pass: &Pass<'_>) -> bool {
                 .iter()
                 .all(|lin| lin.dense_weight().is_some_and(|w| w.dtype() == model.dtype && w.is_contiguous()))
         })
-}
-
-/// A tensor's values as a vector of f32.
-fn f32_values(t: &Tensor) -> Result<Vec<f32>> {
-    Ok(t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)
 }
 
 /// A projection ready for the packed forward: its bias and LoRA pair as f32 vectors.
