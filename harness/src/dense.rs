@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 
+use crate::data::{Run, ScoredDoc};
 use crate::matmul::{MatView, Threads, matmul};
 
 /// One hit of a dense search.
@@ -41,6 +42,30 @@ fn matmul_transposed(dst: &mut [f32], lhs: &[f32], rhs: &[f32], m: usize, n: usi
 /// `docs` is `n_docs × dim`, `queries` is `n_queries × dim`, both row-major.
 pub fn exact_top_k(docs: &[f32], queries: &[f32], dim: usize, k: usize) -> Vec<Vec<DenseHit>> {
     top_k_blocked(docs, queries, dim, k, QUERY_BLOCK, DOC_BLOCK)
+}
+
+/// The run of `hits` (one list per query, in `query_ids` order): document rows named by `doc_id`, at most `k`
+/// per query, a hit whose id equals its query's dropped first when `remove_query_self` (ArguAna, Quora: search
+/// `k + 1` then).
+pub fn hits_to_run<'a>(
+    hits: &[Vec<DenseHit>],
+    query_ids: &[&str],
+    doc_id: impl Fn(u32) -> &'a str,
+    k: usize,
+    remove_query_self: bool,
+) -> Run {
+    let mut run = Run::new();
+    for (qid, qh) in query_ids.iter().zip(hits) {
+        let docs: Vec<ScoredDoc> = qh
+            .iter()
+            .map(|h| (doc_id(h.doc), h.score))
+            .filter(|(d, _)| !(remove_query_self && d == qid))
+            .take(k)
+            .map(|(d, score)| ScoredDoc { docid: d.to_string(), score: f64::from(score) })
+            .collect();
+        run.insert_query(*qid, docs);
+    }
+    run
 }
 
 fn top_k_blocked(

@@ -3,15 +3,57 @@
 //! first missing shard, a re-run re-encodes nothing, and a changed text or model never reuses a stale vector.
 //! Shard files are named by position and content, so several corpora share one model's folder.
 //! Shards can be split across processes (`i/n`) that share the cache folder.
+//!
+//! A folder is keyed by the sha256 of (encoder signature, role, shard size) and holds `cache.json`
+//! ([`CacheManifest`]) saying exactly that, written before the first shard: a folder whose manifest names anything
+//! else, or a newer format, is refused with the reason, never read. A folder of drbench ≤ 0.1 (keyed by an FNV hash
+//! of its legacy signature, with a `SIGNATURE` text file) is adopted when its signature equals the encoder's legacy
+//! one: renamed to the new key and given a manifest; its shards are in the same format.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::encoder::{EncodeError, Encoder, Role};
 use crate::error::Error;
 use crate::io::atomic::write_atomic;
 
 const MAGIC: &[u8; 8] = b"DRBEMB1\0";
+
+/// The format of [`CacheManifest`] and the shard files this version writes.
+pub const CACHE_FORMAT: u32 = 2;
+
+const MANIFEST: &str = "cache.json";
+const LEGACY_SIGNATURE: &str = "SIGNATURE";
+
+/// What a cache folder holds: `cache.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheManifest {
+    /// [`CACHE_FORMAT`] of the drbench that made it.
+    pub format: u32,
+    /// The encoder's signature.
+    pub signature: String,
+    /// Queries or passages.
+    pub role: Role,
+    /// Texts per shard.
+    pub shard_size: usize,
+    /// The drbench version that made it (for people reading the file).
+    #[serde(default)]
+    pub made_by: String,
+}
+
+/// How [`EmbeddingCache::open`] found its folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheOrigin {
+    /// Made now.
+    New,
+    /// Made earlier by this format.
+    Existing,
+    /// A drbench ≤ 0.1 folder with the same settings, renamed from this path.
+    Adopted(PathBuf),
+}
 
 /// FNV-1a 64 of a text (cache validation, not security).
 pub fn text_hash(text: &str) -> u64 {
@@ -52,7 +94,9 @@ impl ShardSelection {
 #[derive(Debug, Clone)]
 pub struct EmbeddingCache {
     dir: PathBuf,
+    role: Role,
     shard_size: usize,
+    origin: CacheOrigin,
 }
 
 /// What [`EmbeddingCache::encode`] did.
@@ -66,16 +110,71 @@ pub struct CacheReport {
     pub shards_skipped: usize,
 }
 
+/// The first 16 hex digits of the sha256 of `text`.
+fn key_of(text: &str) -> String {
+    hex16(&Sha256::digest(text.as_bytes()))
+}
+
+fn hex16(bytes: &[u8]) -> String {
+    bytes.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
 impl EmbeddingCache {
-    /// The cache for `signature` and `role` under `root` (folder name = a hash of both).
-    pub fn new(root: &Path, signature: &str, role: Role, shard_size: usize) -> EmbeddingCache {
-        let key = format!("{:016x}", text_hash(&format!("{signature}\u{0}{role}\u{0}{shard_size}")));
-        EmbeddingCache { dir: root.join(key), shard_size: shard_size.max(1) }
+    /// Opens (or makes) the cache of `encoder` for `role` under `root`: the folder keyed by its signature, or an
+    /// earlier drbench's folder for its legacy signature, adopted (see the module documentation).
+    pub fn open(
+        root: &Path,
+        encoder: &dyn Encoder,
+        role: Role,
+        shard_size: usize,
+    ) -> Result<EmbeddingCache, CacheError> {
+        let shard_size = shard_size.max(1);
+        let manifest = CacheManifest {
+            format: CACHE_FORMAT,
+            signature: encoder.signature(),
+            role,
+            shard_size,
+            made_by: concat!("drbench ", env!("CARGO_PKG_VERSION")).into(),
+        };
+        let dir = root.join(key_of(&format!("{}\u{0}{role}\u{0}{shard_size}", manifest.signature)));
+        let io = |p: &Path, e: std::io::Error| CacheError::Io(Error::io(p, e));
+        let path = dir.join(MANIFEST);
+        if path.is_file() {
+            let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
+            let found: CacheManifest = serde_json::from_str(&text).map_err(|e| CacheError::Refused {
+                dir: dir.clone(),
+                reason: format!("{MANIFEST} is unreadable: {e}"),
+            })?;
+            check_manifest(&found, &manifest).map_err(|reason| CacheError::Refused { dir: dir.clone(), reason })?;
+            return Ok(EmbeddingCache { dir, role, shard_size, origin: CacheOrigin::Existing });
+        }
+        let mut origin = CacheOrigin::New;
+        if !dir.exists()
+            && let Some(legacy) = encoder.legacy_signature()
+        {
+            let key = text_hash(&format!("{legacy}\u{0}{role}\u{0}{shard_size}"));
+            let old = root.join(format!("{key:016x}"));
+            let recorded = std::fs::read_to_string(old.join(LEGACY_SIGNATURE)).unwrap_or_default();
+            if recorded.lines().next() == Some(legacy.as_str()) {
+                std::fs::rename(&old, &dir).map_err(|e| io(&dir, e))?;
+                let _ = std::fs::remove_file(dir.join(LEGACY_SIGNATURE));
+                origin = CacheOrigin::Adopted(old);
+            }
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+        let text = serde_json::to_string_pretty(&manifest).expect("plain data serialises");
+        write_atomic(&path, |w| w.write_all(text.as_bytes())).map_err(CacheError::Io)?;
+        Ok(EmbeddingCache { dir, role, shard_size, origin })
     }
 
     /// The cache folder.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// How the folder was found.
+    pub fn origin(&self) -> &CacheOrigin {
+        &self.origin
     }
 
     /// Shard `s` of a text list is named by its position and a hash of its texts' hashes, so different corpora
@@ -85,22 +184,17 @@ impl EmbeddingCache {
         self.dir.join(format!("shard-{s:06}-{key:016x}.bin"))
     }
 
-    /// Embeddings of `texts` (row-major, `texts.len() × dim`), reading valid shards and encoding the others owned
-    /// by `selection`. Rows of shards owned by other processes (and not cached yet) are left as zeros and
-    /// reported in `shards_skipped`. `progress(n)` is called with each shard's size once it is available.
+    /// Embeddings of `texts` (row-major, `texts.len() × dim`) by `encoder` (the one the cache was opened for),
+    /// reading valid shards and encoding the others owned by `selection`. Rows of shards owned by other processes
+    /// (and not cached yet) are left as zeros and reported in `shards_skipped`. `progress(n)` is called with each
+    /// shard's size once it is available.
     pub fn encode(
         &self,
         encoder: &mut dyn Encoder,
         texts: &[&str],
-        role: Role,
         selection: ShardSelection,
         progress: &mut dyn FnMut(usize),
     ) -> Result<(Vec<f32>, CacheReport), CacheError> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| CacheError::Io(Error::io(&self.dir, e)))?;
-        let sig_path = self.dir.join("SIGNATURE");
-        if !sig_path.exists() {
-            let _ = std::fs::write(&sig_path, format!("{}\nrole: {role}\n", encoder.signature()));
-        }
         let dim = encoder.dim();
         let mut out = vec![0f32; texts.len() * dim];
         let mut report = CacheReport::default();
@@ -116,7 +210,7 @@ impl EmbeddingCache {
                 report.shards_skipped += 1;
                 continue;
             }
-            let emb = encoder.encode(chunk, role).map_err(CacheError::Encode)?;
+            let emb = encoder.encode(chunk, self.role).map_err(CacheError::Encode)?;
             rows.copy_from_slice(&emb);
             self.write_shard(s, &hashes, dim, &emb).map_err(CacheError::Io)?;
             report.shards_encoded += 1;
@@ -164,7 +258,30 @@ impl EmbeddingCache {
     }
 }
 
-/// Errors of the cache: the encoder's, or the disk's.
+/// Why a found manifest cannot be used: another format, or another encoder, role or shard size.
+fn check_manifest(found: &CacheManifest, ours: &CacheManifest) -> Result<(), String> {
+    if found.format != ours.format {
+        return Err(format!(
+            "made by {} in cache format {}; this drbench reads format {} only",
+            if found.made_by.is_empty() { "another drbench" } else { &found.made_by },
+            found.format,
+            ours.format
+        ));
+    }
+    let mut differ = Vec::new();
+    if found.signature != ours.signature {
+        differ.push("encoder signature");
+    }
+    if found.role != ours.role {
+        differ.push("role");
+    }
+    if found.shard_size != ours.shard_size {
+        differ.push("shard size");
+    }
+    if differ.is_empty() { Ok(()) } else { Err(format!("it holds another {}", differ.join(", "))) }
+}
+
+/// Errors of the cache: the encoder's, the disk's, or a folder that must not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
     /// The encoder failed.
@@ -173,6 +290,14 @@ pub enum CacheError {
     /// Reading or writing the cache failed.
     #[error(transparent)]
     Io(Error),
+    /// The folder for this encoder holds something else.
+    #[error("embedding cache {dir}: {reason}; delete the folder to re-encode, or choose another cache folder")]
+    Refused {
+        /// The folder.
+        dir: PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 #[cfg(test)]
@@ -182,11 +307,20 @@ mod tests {
     /// A deterministic fake encoder that counts the texts it was asked to encode.
     struct Counting {
         calls: usize,
+        signature: &'static str,
+        legacy: Option<&'static str>,
+    }
+
+    fn counting() -> Counting {
+        Counting { calls: 0, signature: "counting-v2", legacy: Some("counting-v1") }
     }
 
     impl Encoder for Counting {
         fn signature(&self) -> String {
-            "counting-v1".into()
+            self.signature.into()
+        }
+        fn legacy_signature(&self) -> Option<String> {
+            self.legacy.map(String::from)
         }
         fn dim(&self) -> usize {
             3
@@ -197,37 +331,40 @@ mod tests {
         }
     }
 
+    fn encode(root: &Path, enc: &mut Counting, texts: &[&str], sel: &str) -> (Vec<f32>, CacheReport) {
+        let cache = EmbeddingCache::open(root, enc, Role::Passage, 4).unwrap();
+        cache.encode(enc, texts, ShardSelection::parse(sel).unwrap(), &mut |_| {}).unwrap()
+    }
+
     #[test]
     fn resumes_reuses_and_detects_changed_texts() {
         let dir = tempfile::tempdir().unwrap();
         let texts: Vec<String> = (0..10).map(|i| format!("text {i}")).collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let cache = EmbeddingCache::new(dir.path(), "counting-v1", Role::Passage, 4);
-        let mut enc = Counting { calls: 0 };
+        let mut enc = counting();
         // Process 0 of 2 encodes shards 0 and 2; process 1 then finds those and encodes shard 1.
-        let (_, r) =
-            cache.encode(&mut enc, &refs, Role::Passage, ShardSelection::parse("0/2").unwrap(), &mut |_| {}).unwrap();
+        let (_, r) = encode(dir.path(), &mut enc, &refs, "0/2");
         assert_eq!((r.shards_encoded, r.shards_skipped), (2, 1));
-        let (_, r) =
-            cache.encode(&mut enc, &refs, Role::Passage, ShardSelection::parse("1/2").unwrap(), &mut |_| {}).unwrap();
+        let (_, r) = encode(dir.path(), &mut enc, &refs, "1/2");
         assert_eq!((r.shards_reused, r.shards_encoded), (2, 1));
         assert_eq!(enc.calls, 10);
         // Everything cached now: identical vectors, no encoding.
-        let (all, r) = cache.encode(&mut enc, &refs, Role::Passage, ShardSelection::ALL, &mut |_| {}).unwrap();
+        let (all, r) = encode(dir.path(), &mut enc, &refs, "0/1");
         assert_eq!((r.shards_reused, enc.calls), (3, 10));
-        assert_eq!(all, Counting { calls: 0 }.encode(&refs, Role::Passage).unwrap());
+        assert_eq!(all, counting().encode(&refs, Role::Passage).unwrap());
         // A changed text invalidates only its shard.
         let mut changed = refs.clone();
         changed[5] = "something else";
-        let (_, r) = cache.encode(&mut enc, &changed, Role::Passage, ShardSelection::ALL, &mut |_| {}).unwrap();
+        let (_, r) = encode(dir.path(), &mut enc, &changed, "0/1");
         assert_eq!((r.shards_reused, r.shards_encoded, enc.calls), (2, 1, 14));
         // Another text list (another corpus) shares the folder without evicting this one's shards.
         let other: Vec<&str> = vec!["another corpus", "entirely"];
-        let (_, r) = cache.encode(&mut enc, &other, Role::Passage, ShardSelection::ALL, &mut |_| {}).unwrap();
+        let (_, r) = encode(dir.path(), &mut enc, &other, "0/1");
         assert_eq!((r.shards_encoded, enc.calls), (1, 16));
-        let (_, r) = cache.encode(&mut enc, &changed, Role::Passage, ShardSelection::ALL, &mut |_| {}).unwrap();
+        let (_, r) = encode(dir.path(), &mut enc, &changed, "0/1");
         assert_eq!((r.shards_reused, enc.calls), (3, 16));
         // A corrupt shard is re-encoded, not trusted.
+        let cache = EmbeddingCache::open(dir.path(), &enc, Role::Passage, 4).unwrap();
         let shard0 = std::fs::read_dir(cache.dir())
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -239,8 +376,65 @@ mod tests {
         let mut bytes = std::fs::read(&shard0).unwrap();
         bytes[40] ^= 1;
         std::fs::write(&shard0, bytes).unwrap();
-        let (_, r) = cache.encode(&mut enc, &changed, Role::Passage, ShardSelection::ALL, &mut |_| {}).unwrap();
+        let (_, r) = encode(dir.path(), &mut enc, &changed, "0/1");
         assert_eq!(r.shards_encoded, 1);
         assert!(ShardSelection::parse("2/2").is_err() && ShardSelection::parse("x").is_err());
+    }
+
+    /// drbench ≤ 0.1 kept a folder named by the FNV hash of (legacy signature, role, shard size) with a
+    /// `SIGNATURE` file: such a folder is adopted when the legacy signature matches, its shards reused.
+    #[test]
+    fn an_older_cache_with_equal_settings_is_adopted() {
+        let dir = tempfile::tempdir().unwrap();
+        let texts: Vec<&str> = vec!["a", "b", "c", "d", "e"];
+        let mut enc = counting();
+        let (want, _) = encode(dir.path(), &mut enc, &texts, "0/1");
+        // Turn the folder into what drbench 0.1 left behind.
+        let now = EmbeddingCache::open(dir.path(), &enc, Role::Passage, 4).unwrap().dir().to_path_buf();
+        let old = dir.path().join(format!("{:016x}", text_hash("counting-v1\u{0}passage\u{0}4")));
+        std::fs::rename(&now, &old).unwrap();
+        std::fs::remove_file(old.join(MANIFEST)).unwrap();
+        std::fs::write(old.join(LEGACY_SIGNATURE), "counting-v1\nrole: passage\n").unwrap();
+
+        // An encoder whose legacy signature differs does not touch it.
+        let other = Counting { legacy: Some("counting-v0"), ..counting() };
+        let cache = EmbeddingCache::open(dir.path(), &other, Role::Passage, 4).unwrap();
+        assert_eq!(cache.origin(), &CacheOrigin::New);
+        std::fs::remove_dir_all(cache.dir()).unwrap();
+        assert!(old.is_dir());
+
+        let cache = EmbeddingCache::open(dir.path(), &enc, Role::Passage, 4).unwrap();
+        assert_eq!(cache.origin(), &CacheOrigin::Adopted(old.clone()));
+        assert!(!old.exists() && cache.dir() == now);
+        let calls = enc.calls;
+        let (got, r) = cache.encode(&mut enc, &texts, ShardSelection::ALL, &mut |_| {}).unwrap();
+        assert_eq!((got, r.shards_reused, enc.calls), (want, 2, calls));
+        assert_eq!(EmbeddingCache::open(dir.path(), &enc, Role::Passage, 4).unwrap().origin(), &CacheOrigin::Existing);
+    }
+
+    /// A folder whose manifest is of another format or another encoder is refused with the reason.
+    #[test]
+    fn a_foreign_or_newer_cache_is_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let enc = counting();
+        let cache = EmbeddingCache::open(dir.path(), &enc, Role::Query, 4).unwrap();
+        let path = cache.dir().join(MANIFEST);
+        let manifest: CacheManifest = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let cases = [
+            (
+                CacheManifest { format: 3, made_by: "drbench 0.3".into(), ..manifest.clone() },
+                "made by drbench 0.3 in cache format 3",
+            ),
+            (CacheManifest { signature: "other".into(), ..manifest.clone() }, "another encoder signature"),
+            (CacheManifest { shard_size: 8, role: Role::Passage, ..manifest.clone() }, "another role, shard size"),
+        ];
+        for (bad, want) in cases {
+            std::fs::write(&path, serde_json::to_string(&bad).unwrap()).unwrap();
+            let err = EmbeddingCache::open(dir.path(), &enc, Role::Query, 4).unwrap_err().to_string();
+            assert!(err.contains(want) && err.contains("delete the folder"), "{err}");
+        }
+        std::fs::write(&path, "{").unwrap();
+        let err = EmbeddingCache::open(dir.path(), &enc, Role::Query, 4).unwrap_err().to_string();
+        assert!(err.contains("cache.json is unreadable"), "{err}");
     }
 }

@@ -27,6 +27,11 @@ pub type EncodeError = Box<dyn std::error::Error + Send + Sync>;
 pub trait Encoder {
     /// A stable description of the model and settings (used in cache keys and reports).
     fn signature(&self) -> String;
+    /// The signature an earlier drbench gave the same model and settings, so that its embedding cache is found
+    /// and adopted (see `embed_cache`); None when there is none.
+    fn legacy_signature(&self) -> Option<String> {
+        None
+    }
     /// Embedding dimension.
     fn dim(&self) -> usize;
     /// Encodes `texts` (any length; the encoder batches internally) into row-major `texts.len() × dim` floats.

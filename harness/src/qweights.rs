@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::bert::Int8Header;
+
 /// File magic.
 pub const MAGIC: &[u8; 8] = b"DRBQINT8";
 /// Format version.
@@ -62,11 +64,11 @@ impl QTensor {
     }
 }
 
-/// A whole weight file: model configuration (free JSON, e.g. the BERT config and pooling) and tensors.
+/// A whole weight file: the typed header (architecture, BERT config, pooling, truncation) and tensors.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QWeights {
     /// Model configuration.
-    pub config: serde_json::Value,
+    pub config: Int8Header,
     /// Tensors, in file order.
     pub tensors: Vec<QTensor>,
 }
@@ -83,7 +85,7 @@ struct Entry {
 
 #[derive(Serialize, Deserialize)]
 struct Header {
-    config: serde_json::Value,
+    config: Int8Header,
     tensors: Vec<Entry>,
 }
 
@@ -145,7 +147,7 @@ impl QWeights {
             }
         }
         let header = serde_json::to_vec(&Header { config: self.config.clone(), tensors: entries })
-            .expect("a JSON value serialises");
+            .expect("plain structs serialise");
         let mut out = Vec::with_capacity(16 + header.len() + blobs.len() + 48);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
@@ -176,6 +178,7 @@ impl QWeights {
         let header_bytes = body.get(16..16 + hlen).ok_or_else(|| bad("header runs past the end"))?;
         let header: Header =
             serde_json::from_slice(header_bytes).map_err(|e| QWeightsError::Format(format!("header: {e}")))?;
+        header.config.check().map_err(|e| QWeightsError::Format(format!("header: {e}")))?;
         let data = body.get(align16(16 + hlen)..).ok_or_else(|| bad("no data section"))?;
         let slice = |at: usize, len: usize, name: &str| {
             at.checked_add(len)
@@ -185,16 +188,20 @@ impl QWeights {
         };
         let mut tensors = Vec::with_capacity(header.tensors.len());
         for e in header.tensors {
-            let n: usize = e.shape.iter().product();
+            let n =
+                e.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).ok_or_else(|| {
+                    QWeightsError::Format(format!("tensor {}: shape {:?} overflows", e.name, e.shape))
+                })?;
+            let too_big = || QWeightsError::Format(format!("tensor {}: data out of bounds", e.name));
             let data = match e.kind.as_str() {
                 "f32" => {
-                    let raw = slice(e.offset, n * 4, &e.name)?;
+                    let raw = slice(e.offset, n.checked_mul(4).ok_or_else(too_big)?, &e.name)?;
                     QData::F32(raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4"))).collect())
                 }
                 "i8_rows" if e.shape.len() == 2 => {
                     let q = slice(e.offset, n, &e.name)?.into_iter().map(|b| b as i8).collect();
                     let so = e.scales_offset.ok_or_else(|| bad("int8 tensor without scales"))?;
-                    let raw = slice(so, e.shape[0] * 4, &e.name)?;
+                    let raw = slice(so, e.shape[0].checked_mul(4).ok_or_else(too_big)?, &e.name)?;
                     let scales = raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4"))).collect();
                     QData::I8Rows { q, scales }
                 }
@@ -219,7 +226,17 @@ mod tests {
         let w: Vec<f32> = (0..12).map(|i| (i as f32 - 5.5) / 3.0).collect();
         let (q, scales) = quantize_rows(&w, 3, 4);
         QWeights {
-            config: serde_json::json!({"architecture": "bert", "hidden_size": 4}),
+            config: Int8Header {
+                architecture: crate::bert::Int8Architecture::Bert,
+                bert: crate::bert::BertConfig::from_json(
+                    r#"{"vocab_size": 3, "hidden_size": 4, "num_hidden_layers": 1, "num_attention_heads": 1,
+                        "intermediate_size": 4, "max_position_embeddings": 8}"#,
+                )
+                .unwrap(),
+                pooling: crate::bert::Pooling::Mean,
+                max_seq_length: 8,
+                quantization: "test".into(),
+            },
             tensors: vec![
                 QTensor { name: "w".into(), shape: vec![3, 4], data: QData::I8Rows { q, scales } },
                 QTensor { name: "b".into(), shape: vec![3], data: QData::F32(vec![0.5, -1.0, 2.0]) },

@@ -1,13 +1,11 @@
 //! Reports: the study's own Table 1 (../shared/reference/paper-tables.json) rendered back into its layout
-//! (snapshot), its average row recomputed, significance marks from per-query values, and MTEB files read.
+//! (snapshot), its average row recomputed, and significance marks from per-query values.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use drbench_harness::metrics::Measure;
-use drbench_harness::report::{
-    CellResult, Format, Layout, Mark, TableSpec, bar_chart_svg, build_table, read_results, render,
-};
+use drbench_harness::report::{CellResult, Format, Layout, Mark, TableSpec, bar_chart_svg, build_table, render};
 
 fn shared_dir() -> PathBuf {
     std::env::var_os("DRBENCH_SHARED")
@@ -121,43 +119,4 @@ fn holm_correction_can_remove_a_mark() {
     let corrected = build_table(&cells, &TableSpec { holm: true, ..plain });
     assert_eq!(corrected.cells[0][1].unwrap().mark, Mark::None);
     assert!((corrected.cells[0][1].unwrap().p.unwrap() - 2.0 * t.p).abs() < 1e-12);
-}
-
-#[test]
-fn mteb_result_files_and_drbench_cells_are_read_together() {
-    let dir = tempfile::tempdir().unwrap();
-    let mteb = dir.path().join("mteb/sentence-transformers__all-MiniLM-L6-v2/8b3219a92973c328a8e22fadcfa821b5dc75636a");
-    std::fs::create_dir_all(&mteb).unwrap();
-    std::fs::write(
-        mteb.join("SciFact.json"),
-        r#"{"dataset_revision": "x", "task_name": "SciFact", "mteb_version": "1.12.0", "evaluation_time": 10.5,
-            "scores": {"test": [{"hf_subset": "default", "languages": ["eng-Latn"], "main_score": 0.64508,
-            "ndcg_at_10": 0.64508, "map_at_10": 0.59, "recall_at_100": 0.925, "naucs_at_10_max": 0.3}]}}"#,
-    )
-    .unwrap();
-    std::fs::write(mteb.join("model_meta.json"), r#"{"name": "sentence-transformers/all-MiniLM-L6-v2"}"#).unwrap();
-    let ours = dir.path().join("bench/bm25/beir__scifact");
-    std::fs::create_dir_all(&ours).unwrap();
-    let mut c = cell("bm25", "beir/scifact", 0.6789, Some(vec![0.5, 1.0]));
-    c.scores.insert(Measure::Recall(100), 0.9);
-    let json = c.to_mteb_json("SciFact", NDCG10, 1.0, serde_json::json!({"settings": {"k1": 0.9}}));
-    std::fs::write(ours.join("results.json"), serde_json::to_string_pretty(&json).unwrap()).unwrap();
-    std::fs::write(ours.join("per_query.json"), c.per_query_json().to_string()).unwrap();
-
-    let task_of = |name: &str| (name == "SciFact").then(|| "beir/scifact".to_string());
-    let cells = read_results(&[dir.path().to_path_buf()], &task_of).unwrap();
-    assert_eq!(cells.len(), 2, "{cells:#?}");
-    let bm25 = cells.iter().find(|c| c.model == "bm25").unwrap();
-    assert_eq!(bm25.task, "beir/scifact");
-    assert_eq!(bm25.scores[&NDCG10], 0.6789);
-    assert_eq!(bm25.per_query.as_ref().unwrap()["q1"][&NDCG10], 1.0);
-    let minilm = cells.iter().find(|c| c.model == "sentence-transformers/all-MiniLM-L6-v2").unwrap();
-    assert_eq!((minilm.task.as_str(), minilm.split.as_str()), ("beir/scifact", "test"));
-    assert_eq!(minilm.scores[&NDCG10], 0.64508);
-    assert_eq!(minilm.scores[&Measure::Ap(Some(10))], 0.59);
-    assert!(minilm.per_query.is_none());
-
-    std::fs::write(dir.path().join("mteb/broken.json"), "{\"task_name\": \"X\",\n \"scores\": [1,").unwrap();
-    let err = read_results(&[dir.path().to_path_buf()], &task_of).unwrap_err().to_string();
-    assert!(err.contains("broken.json:2:"), "{err}");
 }

@@ -1,15 +1,17 @@
-//! Helpers shared by the golden-result tests: locating ../shared, resolving verified datasets from the mirror,
-//! and turning an evaluation into a snapshot (means and per-query values rounded to 4 decimals, with the
-//! settings that produced them).
+//! Helpers shared by the golden-result tests — test configuration only, the pipeline they run is
+//! `drbench_pipeline`'s: locating ../shared, a store over its mirror with a private cache, an ArguAna-style task
+//! made from real SciFact data, and turning an evaluation into a snapshot (means and per-query values rounded to
+//! 4 decimals, with the settings that produced them).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use drbench_harness::data::{Collection, Qrels, SubsetSpec, cut_subset};
-use drbench_harness::io::BeirFolder;
+use drbench_datasets::Registry;
+use drbench_harness::data::SubsetSpec;
 use drbench_harness::metrics::Evaluation;
 use drbench_native::encoders::device::DeviceKind;
 use drbench_native::store::{Mirror, Store};
+use drbench_pipeline::task::{Task, load_task};
 use serde::Serialize;
 
 /// The shared folder (`$DRBENCH_SHARED`, default `../shared` beside the workspace).
@@ -17,29 +19,6 @@ pub fn shared_dir() -> PathBuf {
     std::env::var_os("DRBENCH_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-}
-
-/// A dataset split loaded from the mirror after every file was checked against the registry.
-#[derive(Debug)]
-pub struct LoadedTask {
-    /// Registry name.
-    pub name: String,
-    /// Split.
-    pub split: String,
-    /// Corpus.
-    pub corpus: Collection,
-    /// Judged queries of the split.
-    pub queries: Collection,
-    /// Qrels.
-    pub qrels: Qrels,
-}
-
-impl LoadedTask {
-    /// The fixed subset `spec` describes.
-    pub fn subset(self, spec: SubsetSpec) -> LoadedTask {
-        let (corpus, queries, qrels) = cut_subset(&self.corpus, &self.queries, &self.qrels, spec);
-        LoadedTask { corpus, queries, qrels, ..self }
-    }
 }
 
 /// The Qwen2.5-Coder-0.5B-Instruct GGUF (`$DRBENCH_QWEN_GGUF`, else where
@@ -105,20 +84,68 @@ pub fn compare_with_snapshot(snap: &Path, result: &GoldenResult, tolerance: f64)
     ))
 }
 
-/// Loads `name`'s `split` from `../shared/mirror` (verified), with a throwaway cache.
-pub fn load_verified(name: &str, split: &str) -> LoadedTask {
-    let cache = std::env::temp_dir().join(format!("drbench-tests-cache-{}", std::process::id()));
-    let store = Store {
-        cache,
-        mirror: Some(Mirror::Dir(shared_dir().join("mirror"))),
-        registry: drbench_datasets::Registry::builtin(),
-        allow_unpinned: false,
+/// A store over `../shared/mirror` with the built-in registry and its cache (downloads, if any) in `cache`.
+pub fn mirror_store(cache: &Path) -> Store {
+    Store::new(cache.to_path_buf(), Some(Mirror::Dir(shared_dir().join("mirror"))))
+}
+
+/// `name`'s `split` from `../shared/mirror` (every file verified), through the pipeline's task loader.
+pub fn mirror_task(name: &str, split: &str, cache: &Path) -> Task {
+    load_task(&mirror_store(cache), name, Some(split)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The registry name of the ArguAna-style task [`self_retrieval_store`] serves.
+pub const SELF_RETRIEVAL_TASK: &str = "test/scifact-self";
+
+/// A store serving an ArguAna/Quora-style task built from a real SciFact subset: the subset's documents plus one
+/// document per judged query whose id is the query's id and whose text is the query's text — each query finds
+/// itself first unless the query's own id is removed from its hits. Registered (files pinned by sha256, like
+/// every registry dataset) with `remove_query_self = true`, in a mirror folder under `dir`.
+pub fn self_retrieval_store(dir: &Path, subset: SubsetSpec) -> Store {
+    use sha2::Digest;
+    let scifact = mirror_task("beir/scifact", "test", &dir.join("cache")).subset(subset);
+    let folder = dir.join("mirror/datasets/scifact-self");
+    std::fs::create_dir_all(folder.join("qrels")).unwrap();
+    let line = |id: &str, title: &str, text: &str| {
+        format!("{}\n", serde_json::json!({"_id": id, "title": title, "text": text}))
     };
-    let resolved = store.resolve(name).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let folder = BeirFolder::open(resolved.folder).unwrap();
-    let qrels = folder.qrels(split).unwrap();
-    let queries = folder.queries().unwrap().filter(|q| qrels.get(q.id).is_some());
-    LoadedTask { name: name.to_string(), split: split.to_string(), corpus: folder.corpus().unwrap(), queries, qrels }
+    let mut corpus: String = scifact.corpus.iter().map(|d| line(d.id, d.title, d.text)).collect();
+    corpus.extend(scifact.queries.iter().map(|q| line(q.id, "", q.text)));
+    let queries: String = scifact.queries.iter().map(|q| line(q.id, "", q.text)).collect();
+    let mut qrels = String::from("query-id\tcorpus-id\tscore\n");
+    for q in scifact.qrels.query_ids() {
+        for (d, g) in scifact.qrels.get(q).unwrap().iter_sorted() {
+            qrels.push_str(&format!("{q}\t{d}\t{g}\n"));
+        }
+    }
+    let mut files = String::new();
+    for (path, text) in [("corpus.jsonl", corpus), ("queries.jsonl", queries), ("qrels/test.tsv", qrels)] {
+        std::fs::write(folder.join(path), &text).unwrap();
+        let sha = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+        files.push_str(&format!("[[dataset.files]]\npath = \"{path}\"\nsize = {}\nsha256 = \"{sha}\"\n", text.len()));
+    }
+    let entry = format!(
+        r#"[[dataset]]
+name = "{SELF_RETRIEVAL_TASK}"
+mirror = "datasets/scifact-self"
+layout = "beir"
+complete = true
+source_url = ""
+source_sha256 = ""
+zip_root = ""
+license = "CC BY-NC 2.0 (AllenAI), as SciFact"
+splits = ["test"]
+default_split = "test"
+note = "SciFact subset with every query added to the corpus under its own id (ArguAna-style)"
+counts = {{}}
+reference = {{}}
+remove_query_self = true
+{files}"#
+    );
+    Store {
+        registry: Registry::parse(&entry, "self-retrieval fixture").unwrap(),
+        ..Store::new(dir.join("cache"), Some(Mirror::Dir(dir.join("mirror"))))
+    }
 }
 
 /// What a golden snapshot records.
@@ -148,22 +175,6 @@ impl GoldenResult {
         let per_query = eval.per_query.iter().map(|(q, v)| (q.clone(), r4(v[0]))).collect();
         GoldenResult { data, settings, queries: eval.num_queries(), mean, per_query }
     }
-}
-
-/// nDCG@10 (trec_eval `-c`) of exact dense search over `dim`-wide document and query embeddings of `task`.
-pub fn dense_ndcg10(task: &LoadedTask, docs: &[f32], queries: &[f32], dim: usize) -> f64 {
-    use drbench_harness::data::{Run, ScoredDoc};
-    use drbench_harness::metrics::{EvalOptions, Measure, evaluate_run};
-    let mut run = Run::new();
-    for (qi, hits) in drbench_harness::dense::exact_top_k(docs, queries, dim, 100).iter().enumerate() {
-        let scored = hits
-            .iter()
-            .map(|h| ScoredDoc { docid: task.corpus.get(h.doc as usize).id.to_string(), score: f64::from(h.score) })
-            .collect();
-        run.insert_query(task.queries.get(qi).id, scored);
-    }
-    let opts = EvalOptions { measures: vec![Measure::Ndcg(Some(10))], complete: true, remove_query_self: false };
-    evaluate_run(&run, &task.qrels, &opts).unwrap().mean[0]
 }
 
 /// The smallest cosine between matching rows of two sets of unit vectors.

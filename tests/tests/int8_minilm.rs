@@ -11,12 +11,21 @@
 use candle_core::Device;
 use drbench_harness::data::SubsetSpec;
 use drbench_harness::encoder::{Encoder, Role};
+use drbench_harness::metrics::Measure;
 use drbench_harness::qweights::QWeights;
 use drbench_native::encoders::bert::{BertEncoder, BertOptions};
 use drbench_native::encoders::quantize::quantize_bert;
-use drbench_tests::{dense_ndcg10, load_verified, min_cosine, shared_dir};
+use drbench_pipeline::cell::{CellOptions, evaluate_embeddings};
+use drbench_pipeline::task::Task;
+use drbench_tests::{min_cosine, mirror_task, shared_dir};
 use drbench_wasm::encoder::Backend;
 use drbench_wasm::retriever::Retriever;
+
+/// nDCG@10 (trec_eval `-c`) of exact top-100 over embeddings of `task` made by any backend.
+fn dense_ndcg10(task: &Task, docs: &[f32], queries: &[f32], dim: usize) -> f64 {
+    let opts = CellOptions { k: 100, measures: vec![Measure::Ndcg(Some(10))], remove_query_self: false };
+    evaluate_embeddings(task, docs, queries, dim, &opts).unwrap().mean[0]
+}
 
 #[test]
 fn int8_minilm_on_candle_and_wgpu_stays_within_bounds_of_f32() {
@@ -30,7 +39,8 @@ fn int8_minilm_on_candle_and_wgpu_stays_within_bounds_of_f32() {
     assert!(size * 3 < source, "int8 file {size} bytes vs {source}");
     assert_eq!(QWeights::from_bytes(&std::fs::read(file.path()).unwrap()).unwrap(), q);
 
-    let task = load_verified("beir/scifact", "test").subset(SubsetSpec { queries: 30, docs: 300 });
+    let cache = tempfile::tempdir().unwrap();
+    let task = mirror_task("beir/scifact", "test", cache.path()).subset(SubsetSpec { queries: 30, docs: 300 });
     let docs: Vec<String> = task.corpus.iter().map(|d| d.flat_text()).collect();
     let docs: Vec<&str> = docs.iter().map(String::as_str).collect();
     let queries: Vec<&str> = task.queries.iter().map(|q| q.text).collect();

@@ -3,6 +3,8 @@
 //! CLS pooling and L2 normalisation as sentence-transformers. Batches are right-padded; pads never enter a
 //! softmax or a mean.
 
+use drbench_harness::bert::Pooling;
+
 use crate::bert_weights::{BertShape, BertWeights, layer_names};
 use crate::error::GpuError;
 use crate::gpu::{Gpu, rows_grid};
@@ -45,7 +47,7 @@ pub struct GpuBert {
     /// Word, position and token type scales in one buffer (the embed kernel's 8-buffer budget).
     embed_scales: wgpu::Buffer,
     layers: Vec<Layer>,
-    cls: bool,
+    pooling: Pooling,
     /// The weight file's `max_seq_length` (sentence-transformers truncation, special tokens included).
     pub max_seq_length: usize,
     /// Bytes of weights uploaded.
@@ -143,7 +145,7 @@ impl GpuBert {
         }
         Ok(GpuBert {
             gpu,
-            cls: w.cls,
+            pooling: w.pooling,
             shape,
             word,
             position,
@@ -252,7 +254,7 @@ impl GpuBert {
             self.matmul(&mut enc, &inter, &l.down, rows, Epilogue::Residual(&x), &tmp);
             self.layernorm(&mut enc, &tmp, &l.out_norm, rows, &x);
         }
-        let pp = U4(t as u32, h as u32, u32::from(self.cls), u32::from(normalize));
+        let pp = U4(t as u32, h as u32, u32::from(self.pooling == Pooling::Cls), u32::from(normalize));
         g.dispatch(&mut enc, "pool", &pp, &[&x, &mask, &pooled], (b as u32, 1, 1));
         g.finish_and_read(enc, &pooled).await
     }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use drbench_harness::bert::{BertConfig, Pooling};
 use drbench_harness::qweights::{QData, QTensor, QWeights};
 
 use crate::error::GpuError;
@@ -32,24 +33,18 @@ pub const MAX_SEQ: usize = 512;
 pub const MAX_HEAD_DIM: usize = 128;
 
 impl BertShape {
-    fn from_config(bert: &serde_json::Value) -> Result<BertShape, GpuError> {
-        let num = |k: &str| {
-            bert[k].as_u64().map(|v| v as usize).ok_or_else(|| GpuError::Model(format!("config.bert.{k} is missing")))
-        };
-        let act = bert["hidden_act"].as_str().unwrap_or("gelu");
-        if act != "gelu" {
-            return Err(GpuError::Model(format!("hidden_act {act:?}: only BERT's exact GELU is implemented")));
-        }
+    fn from_config(bert: &BertConfig) -> Result<BertShape, GpuError> {
+        bert.packed_support().map_err(GpuError::Model)?;
         let s = BertShape {
-            hidden: num("hidden_size")?,
-            layers: num("num_hidden_layers")?,
-            heads: num("num_attention_heads")?,
-            intermediate: num("intermediate_size")?,
-            eps: bert["layer_norm_eps"].as_f64().unwrap_or(1e-12) as f32,
-            max_positions: num("max_position_embeddings")?,
+            hidden: bert.hidden_size,
+            layers: bert.num_hidden_layers,
+            heads: bert.num_attention_heads,
+            intermediate: bert.intermediate_size,
+            eps: bert.layer_norm_eps as f32,
+            max_positions: bert.max_position_embeddings,
         };
-        let hd = s.hidden / s.heads.max(1);
-        if s.hidden > MAX_HIDDEN || hd * s.heads != s.hidden || hd > MAX_HEAD_DIM || !hd.is_multiple_of(4) {
+        let hd = bert.head_dim();
+        if s.hidden > MAX_HIDDEN || hd > MAX_HEAD_DIM || !hd.is_multiple_of(4) {
             return Err(GpuError::Model(format!(
                 "hidden {} with {} heads: the kernels take hidden ≤ {MAX_HIDDEN} split into heads (a multiple of 4) of ≤ \
                  {MAX_HEAD_DIM}",
@@ -70,8 +65,8 @@ impl BertShape {
 pub struct BertWeights {
     /// Hyper-parameters.
     pub shape: BertShape,
-    /// CLS pooling (else mean pooling).
-    pub cls: bool,
+    /// How token states become one vector.
+    pub pooling: Pooling,
     /// The weight file's `max_seq_length` (sentence-transformers truncation, special tokens included), capped by
     /// the position table and [`MAX_SEQ`].
     pub max_seq_length: usize,
@@ -95,14 +90,10 @@ impl BertWeights {
     /// Parses the bytes of a drbench int8 weight file (checksum verified) holding a BERT.
     pub fn from_bytes(bytes: &[u8]) -> Result<BertWeights, GpuError> {
         let q = QWeights::from_bytes(bytes)?;
-        if q.config["architecture"] != "bert" {
-            return Err(GpuError::Model(format!("architecture {}, expected \"bert\"", q.config["architecture"])));
-        }
-        let shape = BertShape::from_config(&q.config["bert"])?;
-        let max_seq_length =
-            (q.config["max_seq_length"].as_u64().unwrap_or(512) as usize).min(shape.max_positions).min(MAX_SEQ);
+        let shape = BertShape::from_config(&q.config.bert)?;
+        let max_seq_length = q.config.max_seq_length.min(shape.max_positions).min(MAX_SEQ);
         Ok(BertWeights {
-            cls: q.config["pooling"] == "cls",
+            pooling: q.config.pooling,
             shape,
             max_seq_length,
             tensors: q.tensors.into_iter().map(|t| (t.name.clone(), t)).collect(),

@@ -2,7 +2,7 @@
 //! SIMD in a browser). `Auto` takes the GPU unless there is none or the adapter is a CPU emulation (a fallback
 //! adapter, SwiftShader, lavapipe/llvmpipe), where the CPU backend is much faster than the GPU kernels.
 
-use drbench_harness::batching::length_sorted_batches;
+use drbench_harness::batching::{length_sorted_batches, scatter_rows};
 
 use crate::bert::GpuBert;
 use crate::cpu::bert::CpuBert;
@@ -144,9 +144,7 @@ impl Encoder {
                 Encoder::Gpu(m) => m.embed_batch(&batch, normalize).await?,
                 Encoder::Cpu { model, .. } => model.embed_batch(&batch, normalize)?,
             };
-            for (r, &i) in idx.iter().enumerate() {
-                out[i * dim..(i + 1) * dim].copy_from_slice(&emb[r * dim..(r + 1) * dim]);
-            }
+            scatter_rows(&mut out, dim, idx, &emb);
             progress(range.end, order.len());
             if let Encoder::Cpu { .. } = self {
                 yield_now().await;

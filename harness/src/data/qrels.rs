@@ -94,6 +94,17 @@ impl Qrels {
         self.queries.entry(qid.to_string()).or_default().insert(docid, grade)
     }
 
+    /// Adds one parsed qrels line (a reader's `(query, doc, grade)` or its message about a malformed line);
+    /// returns the message to report when the line was malformed or repeats a (query, doc) pair.
+    pub fn add_judgment(&mut self, parsed: Result<(&str, &str, i32), String>) -> Option<String> {
+        match parsed {
+            Ok((q, d, g)) => {
+                self.insert(q, d, g).map(|_| format!("duplicate judgment for query {q:?}, document {d:?}"))
+            }
+            Err(msg) => Some(msg),
+        }
+    }
+
     /// Sets the judgments of `qid` at once.
     pub fn insert_query(&mut self, qid: impl Into<String>, judgments: QueryJudgments) {
         self.queries.insert(qid.into(), judgments);

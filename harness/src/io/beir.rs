@@ -10,7 +10,6 @@ use crate::error::{Error, Result};
 
 use super::fields::{parse_grade, utf8};
 use super::lines::{LineReader, Loaded, SkipLog, Strictness};
-use super::qrels::add_judgment;
 
 #[derive(Deserialize)]
 struct JsonRecord<'a> {
@@ -122,7 +121,7 @@ pub fn read_beir_qrels(path: &Path, strictness: Strictness) -> Result<Loaded<Qre
             }
             Ok((utf8(cols[0], "query id")?, utf8(cols[1], "document id")?, parse_grade(cols[2])?))
         })();
-        if let Some(msg) = add_judgment(&mut qrels, parsed) {
+        if let Some(msg) = qrels.add_judgment(parsed) {
             log.skip(lines.error(msg))?;
         }
     }

@@ -31,17 +31,6 @@ impl FromStr for QrelsFormat {
     }
 }
 
-/// Adds one parsed qrels line; returns the error message when the line was malformed or repeats a pair.
-pub(crate) fn add_judgment(
-    qrels: &mut Qrels,
-    parsed: std::result::Result<(&str, &str, i32), String>,
-) -> Option<String> {
-    match parsed {
-        Ok((q, d, g)) => qrels.insert(q, d, g).map(|_| format!("duplicate judgment for query {q:?}, document {d:?}")),
-        Err(msg) => Some(msg),
-    }
-}
-
 /// Detects the format from the first line: a BEIR header means BEIR, anything else TREC.
 pub fn detect_qrels_format(path: &Path) -> Result<QrelsFormat> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;

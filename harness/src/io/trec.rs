@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 
 use super::fields::{parse_grade, parse_score, split_ws, utf8};
 use super::lines::{LineReader, Loaded, SkipLog, Strictness};
-use super::qrels::add_judgment;
 
 /// Reads TREC qrels: 4 whitespace-separated columns per line.
 pub fn read_trec_qrels(path: &Path, strictness: Strictness) -> Result<Loaded<Qrels>> {
@@ -35,7 +34,7 @@ pub fn read_trec_qrels_from<R: BufRead>(mut lines: LineReader<R>, strictness: St
             }
             Ok((utf8(f[0], "query id")?, utf8(f[2], "document id")?, parse_grade(f[3])?))
         })();
-        if let Some(msg) = add_judgment(&mut qrels, parsed) {
+        if let Some(msg) = qrels.add_judgment(parsed) {
             log.skip(lines.error(msg))?;
         }
     }

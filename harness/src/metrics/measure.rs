@@ -80,6 +80,20 @@ impl fmt::Display for Measure {
     }
 }
 
+/// A measure is stored by its name (`"nDCG@10"`), so it can key a JSON object.
+impl serde::Serialize for Measure {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Measure {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 fn parse_cutoff(name: &str, digits: &str) -> Result<u32, Error> {
     match digits.parse::<u32>() {
         Ok(k) if k > 0 => Ok(k),

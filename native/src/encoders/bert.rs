@@ -9,23 +9,17 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use candle_transformers::models::bert::{BertModel, Config, HiddenAct, PositionEmbeddingType};
+use drbench_harness::batching::encode_in_batches;
+use drbench_harness::bert::{BertConfig, Pooling};
 use drbench_harness::encoder::{EncodeError, Encoder, Role, l2_normalize_rows};
 use drbench_harness::qweights::QWeights;
+use serde::Deserialize;
 use tokenizers::Tokenizer;
 
-use super::batching::encode_in_batches;
 use super::error::{ModelError, Result};
 use super::packed_bert::PackedBert;
-
-/// How token states become one vector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Pooling {
-    /// Mean over non-padding tokens (specials included), as sentence-transformers.
-    Mean,
-    /// The first ([CLS]) token.
-    Cls,
-}
+use super::signature::Signed;
 
 /// Settings of a BERT encoder.
 #[derive(Debug, Clone)]
@@ -76,7 +70,7 @@ pub struct BertEncoder {
     max_batch_tokens: usize,
     dim: usize,
     device: Device,
-    signature: String,
+    signature: Signed,
     tokens: u64,
 }
 
@@ -94,7 +88,7 @@ impl std::fmt::Debug for BertEncoder {
 
 /// What a BERT encoder is built from, whatever the weight file.
 struct Parts {
-    config: serde_json::Value,
+    config: BertConfig,
     tensors: HashMap<String, Tensor>,
     pooling: Pooling,
     max_len: usize,
@@ -103,36 +97,73 @@ struct Parts {
 
 /// The pooling a sentence-transformers folder declares (`1_Pooling/config.json`; mean when absent).
 pub fn folder_pooling(dir: &Path) -> Pooling {
-    match read_json(&dir.join("1_Pooling/config.json")) {
-        Ok(v) if v["pooling_mode_cls_token"].as_bool() == Some(true) => Pooling::Cls,
-        _ => Pooling::Mean,
+    std::fs::read_to_string(dir.join("1_Pooling/config.json"))
+        .map_or(Pooling::Mean, |text| Pooling::from_sentence_transformers(&text))
+}
+
+/// The `max_seq_length` a sentence-transformers folder declares (`sentence_bert_config.json`; 512 when absent).
+pub fn folder_max_len(dir: &Path) -> Result<usize> {
+    #[derive(Deserialize)]
+    struct SentenceBertConfig {
+        max_seq_length: Option<usize>,
     }
+    let path = dir.join("sentence_bert_config.json");
+    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(512) };
+    let c: SentenceBertConfig =
+        serde_json::from_str(&text).map_err(|e| ModelError::file(&path, format!("bad JSON: {e}")))?;
+    Ok(c.max_seq_length.unwrap_or(512))
 }
 
-/// The `max_seq_length` a sentence-transformers folder declares (512 when absent).
-pub fn folder_max_len(dir: &Path) -> usize {
-    read_json(&dir.join("sentence_bert_config.json"))
-        .ok()
-        .and_then(|v| v["max_seq_length"].as_u64())
-        .map_or(512, |v| v as usize)
+/// The folder's `config.json` as a checked BERT config.
+pub fn folder_config(dir: &Path) -> Result<BertConfig> {
+    let path = dir.join("config.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| ModelError::file(&path, e.to_string()))?;
+    BertConfig::from_json(&text).map_err(|e| ModelError::file(&path, e))
 }
 
-/// A JSON file, naming the file on error.
-pub fn read_json(path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| ModelError::file(path, e.to_string()))?;
-    serde_json::from_str(&text).map_err(|e| ModelError::file(path, format!("bad JSON: {e}")))
+/// candle-transformers' config for the same model (its BERT runs the forward off the CPU).
+fn candle_config(c: &BertConfig) -> std::result::Result<Config, String> {
+    let hidden_act = match c.hidden_act.as_str() {
+        "gelu" => HiddenAct::Gelu,
+        "gelu_new" | "gelu_pytorch_tanh" | "gelu_approximate" => HiddenAct::GeluApproximate,
+        "relu" => HiddenAct::Relu,
+        other => return Err(format!("hidden_act {other:?} is not implemented")),
+    };
+    if c.position_embedding_type != "absolute" {
+        return Err(format!("position_embedding_type {:?} is not implemented", c.position_embedding_type));
+    }
+    Ok(Config {
+        vocab_size: c.vocab_size,
+        hidden_size: c.hidden_size,
+        num_hidden_layers: c.num_hidden_layers,
+        num_attention_heads: c.num_attention_heads,
+        intermediate_size: c.intermediate_size,
+        hidden_act,
+        hidden_dropout_prob: 0.0,
+        max_position_embeddings: c.max_position_embeddings,
+        type_vocab_size: c.type_vocab_size,
+        initializer_range: 0.02,
+        layer_norm_eps: c.layer_norm_eps,
+        pad_token_id: 0,
+        position_embedding_type: PositionEmbeddingType::Absolute,
+        use_cache: false,
+        classifier_dropout: None,
+        model_type: c.model_type.clone(),
+    })
 }
 
 impl BertEncoder {
     /// Loads config.json, model.safetensors and tokenizer.json from `dir`.
-    pub fn load(dir: &Path, opts: BertOptions, device: &Device, signature: String) -> Result<Self> {
-        let cfg_path = dir.join("config.json");
-        let config = read_json(&cfg_path)?;
+    pub fn load(dir: &Path, opts: BertOptions, device: &Device, signature: Signed) -> Result<Self> {
+        let config = folder_config(dir)?;
         let weights = dir.join("model.safetensors");
         let tensors =
             candle_core::safetensors::load(&weights, device).map_err(|e| ModelError::file(&weights, e.to_string()))?;
         let pooling = opts.pooling.unwrap_or_else(|| folder_pooling(dir));
-        let max_len = opts.max_len.unwrap_or_else(|| folder_max_len(dir));
+        let max_len = match opts.max_len {
+            Some(n) => n,
+            None => folder_max_len(dir)?,
+        };
         let parts = Parts { config, tensors, pooling, max_len, source: weights };
         Self::from_parts(parts, &dir.join("tokenizer.json"), opts, device, signature)
     }
@@ -144,34 +175,27 @@ impl BertEncoder {
         tokenizer_dir: &Path,
         opts: BertOptions,
         device: &Device,
-        signature: String,
+        signature: Signed,
     ) -> Result<Self> {
         let bytes = std::fs::read(file).map_err(|e| ModelError::file(file, e.to_string()))?;
         let q = QWeights::from_bytes(&bytes).map_err(|e| ModelError::file(file, e.to_string()))?;
-        if q.config["architecture"] != "bert" {
-            return Err(ModelError::file(
-                file,
-                format!("architecture {}, expected \"bert\"", q.config["architecture"]),
-            ));
-        }
         let mut tensors = HashMap::new();
         for t in &q.tensors {
             tensors.insert(t.name.clone(), Tensor::from_vec(t.to_f32(), t.shape.clone(), device)?);
         }
-        let pooling = opts.pooling.unwrap_or(if q.config["pooling"] == "cls" { Pooling::Cls } else { Pooling::Mean });
-        let max_len = opts.max_len.unwrap_or(q.config["max_seq_length"].as_u64().unwrap_or(512) as usize);
-        let parts = Parts { config: q.config["bert"].clone(), tensors, pooling, max_len, source: file.to_path_buf() };
+        let pooling = opts.pooling.unwrap_or(q.config.pooling);
+        let max_len = opts.max_len.unwrap_or(q.config.max_seq_length);
+        let parts = Parts { config: q.config.bert, tensors, pooling, max_len, source: file.to_path_buf() };
         Self::from_parts(parts, &tokenizer_dir.join("tokenizer.json"), opts, device, signature)
     }
 
-    fn from_parts(p: Parts, tokenizer: &Path, opts: BertOptions, device: &Device, signature: String) -> Result<Self> {
-        let config: Config = serde_json::from_value(p.config)
-            .map_err(|e| ModelError::file(&p.source, format!("not a BERT config: {e}")))?;
-        if p.max_len > config.max_position_embeddings {
+    fn from_parts(p: Parts, tokenizer: &Path, opts: BertOptions, device: &Device, signature: Signed) -> Result<Self> {
+        let config = p.config;
+        if p.max_len == 0 || p.max_len > config.max_position_embeddings {
             return Err(ModelError::file(
                 &p.source,
                 format!(
-                    "max length {} exceeds the model's max_position_embeddings ({})",
+                    "max length {} must be 1 to the model's max_position_embeddings ({})",
                     p.max_len, config.max_position_embeddings
                 ),
             ));
@@ -188,8 +212,9 @@ impl BertEncoder {
                 return Err(ModelError::file(&p.source, "bf16 BERT runs on the packed CPU forward only"));
             }
             BertForward::Candle => {
+                let candle = candle_config(&config).map_err(|e| ModelError::file(&p.source, e))?;
                 let vb = VarBuilder::from_tensors(p.tensors, DType::F32, device);
-                Model::Candle(BertModel::load(vb, &config).map_err(|e| ModelError::file(&p.source, e.to_string()))?)
+                Model::Candle(BertModel::load(vb, &candle).map_err(|e| ModelError::file(&p.source, e.to_string()))?)
             }
         };
         let tokenizer = super::tokenize::load_tokenizer(tokenizer)?;
@@ -218,8 +243,7 @@ impl BertEncoder {
     fn forward(&self, batch: &[&Vec<u32>]) -> Result<Vec<f32>> {
         let model = match &self.model {
             Model::Packed(m) => {
-                let seqs: Vec<&[u32]> = batch.iter().map(|s| s.as_slice()).collect();
-                return Ok(m.forward(&seqs, self.pooling));
+                return m.forward(batch, self.pooling).map_err(|e| ModelError::Unsupported(e.to_string()));
             }
             Model::Candle(m) => m,
         };
@@ -260,7 +284,11 @@ impl BertEncoder {
 
 impl Encoder for BertEncoder {
     fn signature(&self) -> String {
-        self.signature.clone()
+        self.signature.canonical.clone()
+    }
+
+    fn legacy_signature(&self) -> Option<String> {
+        self.signature.legacy.clone()
     }
 
     fn dim(&self) -> usize {

@@ -6,17 +6,22 @@ use std::path::PathBuf;
 use candle_core::DType;
 use drbench_harness::encoder::Encoder;
 
-use super::bert::{BertEncoder, BertOptions, Pooling};
+use drbench_harness::bert::Pooling;
+
+use super::bert::{BertEncoder, BertOptions};
 use super::device::{DeviceKind, Precision, device};
 use super::error::{ModelError, Result};
 use super::llm::{LlmEncoder, LlmOptions};
 use super::lora::Adapter;
 use super::prompt::PromptMode;
+use super::signature::Signed;
 use super::source::ModelFiles;
 use super::weights::{GgufWeights, load_gguf, load_hf};
 
 /// How texts become vectors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Mode {
     /// LLM, zero-shot PromptReps prompt, last-token pooling.
     Promptreps,
@@ -26,6 +31,18 @@ pub enum Mode {
     Mean,
     /// Encoder, [CLS] pooling.
     Cls,
+}
+
+impl Mode {
+    /// The name presets and the command line use (`promptreps`, `eos`, `mean`, `cls`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Promptreps => "promptreps",
+            Mode::Eos => "eos",
+            Mode::Mean => "mean",
+            Mode::Cls => "cls",
+        }
+    }
 }
 
 /// Everything needed to build an encoder.
@@ -41,7 +58,7 @@ pub struct EncoderSpec {
     pub max_length: Option<usize>,
     /// Device.
     pub device: DeviceKind,
-    /// Precision.
+    /// Precision (`auto` is resolved for the device when the encoder is built).
     pub precision: Precision,
     /// GGUF weights kept quantized or dequantized.
     pub gguf: GgufWeights,
@@ -58,12 +75,6 @@ pub struct EncoderSpec {
     pub merge_adapter: bool,
 }
 
-/// sha256 of an adapter's weights, so that caches and results tell adapters apart even at one path.
-fn adapter_identity(dir: &std::path::Path) -> Result<String> {
-    let path = dir.join("adapter_model.safetensors");
-    crate::store::verify::sha256_file(&path).map_err(|e| ModelError::file(&path, e.to_string()))
-}
-
 fn model_type(dir: &std::path::Path) -> Result<String> {
     let path = dir.join("config.json");
     let text = std::fs::read_to_string(&path).map_err(|e| ModelError::file(&path, e.to_string()))?;
@@ -72,24 +83,22 @@ fn model_type(dir: &std::path::Path) -> Result<String> {
     Ok(v["model_type"].as_str().unwrap_or("").to_string())
 }
 
-/// Builds the encoder; `signature` identifies model + settings for caches and reports.
-pub fn build_encoder(spec: &EncoderSpec) -> Result<Box<dyn Encoder>> {
-    let dev = device(spec.device)?;
-    let mut signature = format!(
-        "{}|mode={:?}|max={:?}|{}|{:?}|norm={}",
-        spec.files.identity(),
-        spec.mode,
-        spec.max_length,
-        spec.precision.name(),
-        spec.gguf,
-        spec.normalize
-    );
-    if let Some(dir) = &spec.adapter {
-        if matches!(spec.mode, Mode::Mean | Mode::Cls) {
-            return Err(ModelError::Unsupported("LoRA adapters are for LLM retrievers (promptreps or eos)".into()));
-        }
-        signature.push_str(&format!("|adapter={}|merged={}", adapter_identity(dir)?, spec.merge_adapter));
+impl EncoderSpec {
+    /// The same spec with `auto` precision decided for its device.
+    pub fn resolved(&self) -> EncoderSpec {
+        EncoderSpec { precision: self.precision.resolve(self.device), ..self.clone() }
     }
+}
+
+/// Builds the encoder (precision resolved first); its signature (`encoders::signature`) identifies the weights,
+/// tokenizer and settings for caches and reports.
+pub fn build_encoder(spec: &EncoderSpec) -> Result<Box<dyn Encoder>> {
+    let spec = &spec.resolved();
+    let dev = device(spec.device)?;
+    if spec.adapter.is_some() && matches!(spec.mode, Mode::Mean | Mode::Cls) {
+        return Err(ModelError::Unsupported("LoRA adapters are for LLM retrievers (promptreps or eos)".into()));
+    }
+    let signature = Signed::of_spec(spec)?;
     let tokenizer_dir = spec.tokenizer.clone().unwrap_or_else(|| spec.files.default_tokenizer_dir());
     let llm = |mode: PromptMode| -> Result<Box<dyn Encoder>> {
         let mut model = match &spec.files {

@@ -3,14 +3,15 @@
 
 use std::path::Path;
 
+use drbench_harness::batching::encode_in_batches;
 use drbench_harness::encoder::{EncodeError, Encoder, Role, l2_normalize_rows};
 use tokenizers::Tokenizer;
 
-use super::batching::encode_in_batches;
 use super::error::{ModelError, Result};
 use super::lora::Adapter;
 use super::prompt::{ChatTemplate, PromptMode, build_prompt};
 use super::qwen2::{Pass, Qwen2};
+use super::signature::Signed;
 use super::tokenize::{cut_to_tokens, ids};
 
 /// Settings of an LLM encoder.
@@ -49,7 +50,7 @@ pub struct LlmEncoder {
     eos_text: String,
     pad_id: u32,
     opts: LlmOptions,
-    signature: String,
+    signature: Signed,
     tokens: u64,
     adapter: Option<Adapter>,
 }
@@ -67,7 +68,7 @@ pub struct PreparedInput {
 
 impl LlmEncoder {
     /// Wraps a loaded model; `tokenizer_dir` holds tokenizer.json and the chat template.
-    pub fn new(model: Qwen2, tokenizer_dir: &Path, opts: LlmOptions, signature: String) -> Result<Self> {
+    pub fn new(model: Qwen2, tokenizer_dir: &Path, opts: LlmOptions, signature: Signed) -> Result<Self> {
         let tokenizer = super::tokenize::load_tokenizer(&tokenizer_dir.join("tokenizer.json"))?;
         let template = match opts.mode {
             PromptMode::Promptreps => Some(ChatTemplate::load(tokenizer_dir)?),
@@ -118,7 +119,11 @@ impl LlmEncoder {
 
 impl Encoder for LlmEncoder {
     fn signature(&self) -> String {
-        self.signature.clone()
+        self.signature.canonical.clone()
+    }
+
+    fn legacy_signature(&self) -> Option<String> {
+        self.signature.legacy.clone()
     }
 
     fn dim(&self) -> usize {

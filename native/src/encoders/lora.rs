@@ -3,44 +3,47 @@
 //! (A: r × in, B: out × r, delta W = alpha/r · B·A). Loaded for an unmerged forward or merged into the weights.
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
+use drbench_harness::io::atomic::write_atomic;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ModelError, Result};
 
 /// A projection LoRA can adapt, in the order adapters are stored in memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
     /// Query projection.
     #[serde(rename = "q_proj")]
-    #[value(name = "q")]
+    #[cfg_attr(feature = "clap", value(name = "q"))]
     Q,
     /// Key projection.
     #[serde(rename = "k_proj")]
-    #[value(name = "k")]
+    #[cfg_attr(feature = "clap", value(name = "k"))]
     K,
     /// Value projection.
     #[serde(rename = "v_proj")]
-    #[value(name = "v")]
+    #[cfg_attr(feature = "clap", value(name = "v"))]
     V,
     /// Attention output projection.
     #[serde(rename = "o_proj")]
-    #[value(name = "o")]
+    #[cfg_attr(feature = "clap", value(name = "o"))]
     O,
     /// MLP gate.
     #[serde(rename = "gate_proj")]
-    #[value(name = "gate")]
+    #[cfg_attr(feature = "clap", value(name = "gate"))]
     Gate,
     /// MLP up.
     #[serde(rename = "up_proj")]
-    #[value(name = "up")]
+    #[cfg_attr(feature = "clap", value(name = "up"))]
     Up,
     /// MLP down.
     #[serde(rename = "down_proj")]
-    #[value(name = "down")]
+    #[cfg_attr(feature = "clap", value(name = "down"))]
     Down,
 }
 
@@ -288,8 +291,9 @@ impl Adapter {
             modules_to_save: serde_json::Value::Null,
         };
         let text = serde_json::to_string_pretty(&pc).map_err(|e| ModelError::Unsupported(e.to_string()))?;
-        crate::store::write_text_atomic(&dir.join("adapter_config.json"), &text)
-            .map_err(|e| ModelError::file(dir, e.to_string()))?;
+        let config = dir.join("adapter_config.json");
+        write_atomic(&config, |w| w.write_all(text.as_bytes()))
+            .map_err(|e| ModelError::file(&config, e.to_string()))?;
         Ok(())
     }
 
@@ -300,13 +304,11 @@ impl Adapter {
     }
 }
 
-/// Writes named tensors as one safetensors file through a temporary file and a rename.
+/// Writes named tensors as one safetensors file, atomically (`drbench_harness::io::atomic`).
 pub fn save_safetensors_atomic(tensors: &[(String, Tensor)], path: &Path) -> Result<()> {
-    let tmp = drbench_harness::io::atomic::temp_path_for(path);
-    let map: HashMap<String, Tensor> = tensors.iter().cloned().collect();
-    candle_core::safetensors::save(&map, &tmp).map_err(|e| ModelError::file(&tmp, e.to_string()))?;
-    std::fs::rename(&tmp, path).map_err(|e| ModelError::file(path, e.to_string()))?;
-    Ok(())
+    let map: HashMap<&str, &Tensor> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    let bytes = safetensors::tensor::serialize(map, None).map_err(|e| ModelError::file(path, e.to_string()))?;
+    write_atomic(path, |w| w.write_all(&bytes)).map_err(|e| ModelError::file(path, e.to_string()))
 }
 
 #[cfg(test)]

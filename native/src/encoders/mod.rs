@@ -1,7 +1,6 @@
 //! Dense encoders on candle (CPU now, CUDA behind the `cuda` feature): BERT sentence encoders and Qwen2-family
 //! LLM retrievers, loaded from a Hugging Face folder or a GGUF file.
 
-pub mod batching;
 pub mod bert;
 pub mod build;
 pub mod cpu;
@@ -14,6 +13,7 @@ pub mod packed_bert;
 pub mod prompt;
 pub mod quantize;
 pub mod qwen2;
+pub mod signature;
 pub mod source;
 pub mod tokenize;
 pub mod weights;

@@ -8,10 +8,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use candle_core::Tensor;
-use candle_transformers::models::bert::{Config, HiddenAct, PositionEmbeddingType};
+use drbench_harness::bert::{BertConfig, Pooling, pool_packed};
 use drbench_harness::matmul::MatView;
+use drbench_harness::packed::{BatchError, PackedBatch};
 
-use super::bert::Pooling;
 use super::cpu::attention::{Heads, attention};
 use super::cpu::bf16::Bf16Weights;
 use super::cpu::linear::{Weights, linear};
@@ -135,20 +135,10 @@ impl PackedBert {
     /// `{model_type}.`). Refuses what the packed forward does not implement (an activation other than exact GELU,
     /// relative position embeddings). With `bf16`, the linear layers multiply bf16-rounded weights and activations
     /// (f32 sums; `cpu::bf16`); embeddings, attention, norms and GELU stay f32.
-    pub fn new(config: &Config, tensors: &HashMap<String, Tensor>, bf16: bool) -> Result<Self, LoadError> {
-        if config.hidden_act != HiddenAct::Gelu {
-            return Err(format!(
-                "hidden_act {:?}: the packed CPU forward implements exact GELU only",
-                config.hidden_act
-            ));
-        }
-        if config.position_embedding_type != PositionEmbeddingType::Absolute {
-            return Err("position_embedding_type: the packed CPU forward implements absolute positions only".into());
-        }
+    pub fn new(config: &BertConfig, tensors: &HashMap<String, Tensor>, bf16: bool) -> Result<Self, LoadError> {
+        config.check()?;
+        config.packed_support().map_err(|e| format!("the packed CPU forward: {e}"))?;
         let (h, i) = (config.hidden_size, config.intermediate_size);
-        if config.num_attention_heads == 0 || !h.is_multiple_of(config.num_attention_heads) {
-            return Err(format!("hidden_size {h} is not a multiple of num_attention_heads"));
-        }
         let mut prefixes = vec![String::new(), "bert.".to_string()];
         prefixes.extend(config.model_type.iter().map(|m| format!("{m}.")));
         let prefix = prefixes
@@ -202,30 +192,18 @@ impl PackedBert {
         })
     }
 
-    /// Pooled hidden states (`seqs.len() × hidden`, not normalised) of token-id sequences (token type 0).
-    ///
-    /// Panics on an empty sequence, a token id past the vocabulary or a sequence longer than the position table
-    /// (the caller truncates).
-    pub fn forward(&self, seqs: &[&[u32]], pooling: Pooling) -> Vec<f32> {
-        let h = self.hidden;
-        let offsets: Vec<usize> = std::iter::once(0)
-            .chain(seqs.iter().scan(0, |acc, s| {
-                *acc += s.len();
-                Some(*acc)
-            }))
-            .collect();
-        let rows = offsets[seqs.len()];
+    /// Pooled hidden states (`seqs.len() × hidden`, not normalised) of token-id sequences (token type 0), each
+    /// 1 to `max_position_embeddings` tokens of the vocabulary (checked before anything is allocated).
+    pub fn forward<S: AsRef<[u32]>>(&self, seqs: &[S], pooling: Pooling) -> Result<Vec<f32>, BatchError> {
+        let batch = PackedBatch::new(seqs, self.max_positions, self.vocab)?;
+        let (h, rows, offsets) = (self.hidden, batch.rows(), batch.offsets());
         let mut x = vec![0f32; rows * h];
-        for (seq, &start) in seqs.iter().zip(&offsets) {
-            assert!(!seq.is_empty() && seq.len() <= self.max_positions, "sequence of {} tokens", seq.len());
-            for (pos, &id) in seq.iter().enumerate() {
-                let id = id as usize;
-                assert!(id < self.vocab, "token id {id} past the vocabulary ({})", self.vocab);
-                let row = &mut x[(start + pos) * h..(start + pos + 1) * h];
-                let (w, p) = (&self.word[id * h..(id + 1) * h], &self.position[pos * h..(pos + 1) * h]);
-                for j in 0..h {
-                    row[j] = w[j] + p[j] + self.token_type[j];
-                }
+        for (row, pos, id) in batch.tokens() {
+            let id = id as usize;
+            let dst = &mut x[row * h..(row + 1) * h];
+            let (w, p) = (&self.word[id * h..(id + 1) * h], &self.position[pos * h..(pos + 1) * h]);
+            for j in 0..h {
+                dst[j] = w[j] + p[j] + self.token_type[j];
             }
         }
         let n = &self.embedding_norm;
@@ -244,7 +222,7 @@ impl PackedBert {
             let all = MatView::row_major(qkv, rows, 3 * h);
             let (q, k, v) = (all.columns(0, h), all.columns(h, h), all.columns(2 * h, h));
             let heads = Heads { query: self.heads, kv: self.heads, dim: h / self.heads, causal: false };
-            attention(q, k, v, &offsets, heads, context);
+            attention(q, k, v, offsets, heads, context);
             // x ← LayerNorm(x + context · Woᵀ + bo)
             layer.attention_out.forward(context, &mut x, true);
             ops::layer_norm(&mut x, h, &layer.attention_norm.weight, &layer.attention_norm.bias, self.eps);
@@ -253,24 +231,6 @@ impl PackedBert {
             layer.down.forward(up, &mut x, true);
             ops::layer_norm(&mut x, h, &layer.output_norm.weight, &layer.output_norm.bias, self.eps);
         }
-        pool(&x, &offsets, h, pooling)
+        Ok(pool_packed(&x, &batch, h, pooling))
     }
-}
-
-/// Mean over each sequence's rows, or its first row.
-fn pool(x: &[f32], offsets: &[usize], h: usize, pooling: Pooling) -> Vec<f32> {
-    let mut out = vec![0f32; (offsets.len() - 1) * h];
-    for (w, dst) in offsets.windows(2).zip(out.chunks_exact_mut(h)) {
-        match pooling {
-            Pooling::Cls => dst.copy_from_slice(&x[w[0] * h..(w[0] + 1) * h]),
-            Pooling::Mean => {
-                for row in x[w[0] * h..w[1] * h].chunks_exact(h) {
-                    dst.iter_mut().zip(row).for_each(|(a, v)| *a += v);
-                }
-                let inv = 1.0 / (w[1] - w[0]) as f32;
-                dst.iter_mut().for_each(|a| *a *= inv);
-            }
-        }
-    }
-    out
 }

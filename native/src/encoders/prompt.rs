@@ -10,7 +10,9 @@ use serde_json::Value;
 use super::error::{ModelError, Result};
 
 /// How an LLM turns a text into the sequence whose last token is pooled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum PromptMode {
     /// Zero-shot PromptReps: chat template + "Use one word to represent ..." + `The word is: "`.
     Promptreps,

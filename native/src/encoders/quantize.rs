@@ -5,22 +5,29 @@
 use std::path::Path;
 
 use candle_core::{DType, Device};
+use drbench_harness::bert::{Int8Architecture, Int8Header};
 use drbench_harness::qweights::{QData, QTensor, QWeights, quantize_rows};
 
-use super::bert::{Pooling, folder_max_len, folder_pooling, read_json};
+use super::bert::{folder_config, folder_max_len, folder_pooling};
 use super::error::{ModelError, Result};
 
 /// Quantizes the BERT encoder in `dir` (config.json, model.safetensors, sentence-transformers files).
 pub fn quantize_bert(dir: &Path) -> Result<QWeights> {
-    let cfg_path = dir.join("config.json");
-    let bert = read_json(&cfg_path)?;
-    if bert["model_type"] != "bert" {
-        return Err(ModelError::file(&cfg_path, format!("model_type {}: only BERT encoders", bert["model_type"])));
+    let bert = folder_config(dir)?;
+    if bert.model_type.as_deref() != Some("bert") {
+        return Err(ModelError::file(
+            dir.join("config.json"),
+            format!("model_type {:?}: only BERT encoders", bert.model_type.as_deref().unwrap_or("")),
+        ));
     }
-    let pooling = match folder_pooling(dir) {
-        Pooling::Cls => "cls",
-        Pooling::Mean => "mean",
+    let config = Int8Header {
+        architecture: Int8Architecture::Bert,
+        pooling: folder_pooling(dir),
+        max_seq_length: folder_max_len(dir)?.min(bert.max_position_embeddings),
+        quantization: "int8, symmetric per output row (embedding tables: per token), f32 accumulation".into(),
+        bert,
     };
+    config.check().map_err(|e| ModelError::file(dir, e))?;
     let weights = dir.join("model.safetensors");
     let tensors = candle_core::safetensors::load(&weights, &Device::Cpu)
         .map_err(|e| ModelError::file(&weights, e.to_string()))?;
@@ -42,12 +49,5 @@ pub fn quantize_bert(dir: &Path) -> Result<QWeights> {
         };
         out.push(QTensor { name: name.clone(), shape, data });
     }
-    let config = serde_json::json!({
-        "architecture": "bert",
-        "bert": bert,
-        "pooling": pooling,
-        "max_seq_length": folder_max_len(dir),
-        "quantization": "int8, symmetric per output row (embedding tables: per token), f32 accumulation",
-    });
     Ok(QWeights { config, tensors: out })
 }

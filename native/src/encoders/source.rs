@@ -2,9 +2,13 @@
 //! or the Hugging Face hub at a pinned revision (downloaded once into the cache; every file's sha256 is recorded
 //! on first download and checked on every later use).
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use drbench_harness::io::atomic::write_atomic;
+
 use super::error::{ModelError, Result};
+use crate::store::model_files::fetch_model_file;
 use crate::store::{Mirror, Store, http, verify};
 
 /// The files a model folder may have; the first three are required (plus weights).
@@ -37,8 +41,9 @@ impl ModelFiles {
         }
     }
 
-    /// A stable identity of the weights for cache keys: path, size and modification time of the weight files.
-    pub fn identity(&self) -> String {
+    /// The weights' identity in drbench ≤ 0.1's cache signature (path, size and modification time of config.json
+    /// and the weight file); kept only to find caches of that version (`signature::legacy_v1`).
+    pub fn legacy_identity(&self) -> String {
         let describe = |p: &Path| -> String {
             let m = std::fs::metadata(p).ok();
             let size = m.as_ref().map_or(0, |m| m.len());
@@ -64,9 +69,15 @@ impl ModelFiles {
     }
 }
 
-/// Resolves `spec`: a folder or `.gguf` path, `cache:PATH` (under the drbench cache, e.g. the GGUF that
-/// `../shared/tools` fetches), `mirror:NAME` (or a bare NAME present in the mirror), or `hf:ORG/NAME@REVISION`.
+/// Resolves `spec`: a folder or `.gguf` path, `registry:NAME` (a model file the registry pins, fetched into the
+/// cache and checked), `cache:PATH` (under the drbench cache), `mirror:NAME` (or a bare NAME present in the
+/// mirror), or `hf:ORG/NAME@REVISION`.
 pub fn resolve_model(spec: &str, store: &Store) -> Result<ModelFiles> {
+    if let Some(name) = spec.strip_prefix("registry:") {
+        let entry = store.registry.model(name).map_err(|e| ModelError::Unsupported(e.to_string()))?;
+        let path = fetch_model_file(store, entry).map_err(|e| ModelError::Unsupported(e.to_string()))?;
+        return resolve_model(&path.to_string_lossy(), store);
+    }
     if let Some(rel) = spec.strip_prefix("cache:") {
         let path = store.cache.join(rel);
         if !path.exists() {
@@ -177,7 +188,8 @@ fn fetch_hub(repo_rev: &str, store: &Store) -> Result<ModelFiles> {
         }
     }
     let text: String = sums.iter().map(|(f, h)| format!("{h}  {f}\n")).collect();
-    crate::store::write_text_atomic(&sums_path, &text).map_err(|e| ModelError::file(&sums_path, e.to_string()))?;
+    write_atomic(&sums_path, |w| w.write_all(text.as_bytes()))
+        .map_err(|e| ModelError::file(&sums_path, e.to_string()))?;
     if !dir.join("model.safetensors").is_file() && !dir.join("model.safetensors.index.json").is_file() {
         return Err(ModelError::file(
             &dir,

@@ -14,7 +14,9 @@ use super::error::{ModelError, Result};
 use super::qwen2::{Layer, Linear, Qwen2, Qwen2Config, RmsNorm};
 
 /// How GGUF weights are used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum GgufWeights {
     /// Quantized matmuls on the GGUF blocks (small; on the CPU slower than dequantized).
     Quantized,

@@ -1,11 +1,12 @@
-//! HTTP downloads: streamed to a temporary file beside the target, size-capped, sha256-checked, then renamed.
-//! An interrupted or corrupted transfer never leaves a file at the target path.
+//! HTTP downloads: streamed through the atomic writer (`drbench_harness::io::atomic`: a temporary file beside the
+//! target, fsync, rename), size-capped, sha256-checked before the rename. An interrupted or corrupted transfer
+//! never leaves a file at the target path.
 
-use std::fs::File;
-use std::io::{BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{Read, Write};
+use std::path::Path;
 use std::time::Duration;
 
+use drbench_harness::io::atomic::write_atomic;
 use sha2::{Digest, Sha256};
 
 use super::error::{Result, StoreError};
@@ -31,31 +32,32 @@ pub fn client() -> Result<reqwest::blocking::Client> {
         .map_err(|e| StoreError::Http { url: String::new(), message: format!("cannot build HTTP client: {e}") })
 }
 
-fn temp_path(dest: &Path) -> PathBuf {
-    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    dest.with_file_name(format!(".{name}.part-{}", std::process::id()))
-}
-
 /// Downloads `url` to `dest` atomically; returns the sha256 of what was written.
 pub fn download(client: &reqwest::blocking::Client, url: &str, dest: &Path, expect: Expect<'_>) -> Result<String> {
-    if let Some(dir) = dest.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
-    }
-    let tmp = temp_path(dest);
-    let result = fetch_to(client, url, &tmp, expect);
-    match result {
-        Ok(sha) => {
-            std::fs::rename(&tmp, dest).map_err(|e| StoreError::io(dest, e))?;
-            Ok(sha)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
+    let mut outcome: Option<Result<String>> = None;
+    let written = write_atomic(dest, |w| {
+        let result = fetch_to(client, url, w, dest, expect);
+        let failed = result.is_err();
+        outcome = Some(result);
+        if failed { Err(std::io::Error::other("download failed")) } else { Ok(()) }
+    });
+    match (outcome, written) {
+        (Some(Err(e)), _) => Err(e),
+        (_, Err(drbench_harness::Error::Io { path, source })) => Err(StoreError::Io { path, source }),
+        (_, Err(e)) => Err(StoreError::Unavailable(e.to_string())),
+        (Some(Ok(sha)), Ok(())) => Ok(sha),
+        (None, Ok(())) => Err(StoreError::Unavailable(format!("{url}: the download did not run"))),
     }
 }
 
-fn fetch_to(client: &reqwest::blocking::Client, url: &str, tmp: &Path, expect: Expect<'_>) -> Result<String> {
+/// Streams `url` into `out` (the temporary file of `dest`), checking size and sha256 as it goes.
+fn fetch_to(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    out: &mut impl Write,
+    dest: &Path,
+    expect: Expect<'_>,
+) -> Result<String> {
     let http = |message: String| StoreError::Http { url: url.to_string(), message };
     let mut resp = client.get(url).send().map_err(|e| http(format!("request failed: {e}")))?;
     if !resp.status().is_success() {
@@ -67,7 +69,7 @@ fn fetch_to(client: &reqwest::blocking::Client, url: &str, tmp: &Path, expect: E
             return Err(http(format!("announces {n} bytes, more than the cap of {}", expect.max_bytes)));
         }
         if let Some(size) = expect.size.filter(|&s| s != n) {
-            return Err(http(format!("announces {n} bytes, registry says {size}")));
+            return Err(http(format!("announces {n} bytes, expected {size}")));
         }
     }
     let bar = indicatif::ProgressBar::new(announced.or(expect.size).unwrap_or(0));
@@ -76,8 +78,6 @@ fn fetch_to(client: &reqwest::blocking::Client, url: &str, tmp: &Path, expect: E
             .expect("valid template"),
     );
     bar.set_message(url.rsplit('/').next().unwrap_or(url).to_string());
-    let file = File::create(tmp).map_err(|e| StoreError::io(tmp, e))?;
-    let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     let mut total: u64 = 0;
@@ -91,27 +91,22 @@ fn fetch_to(client: &reqwest::blocking::Client, url: &str, tmp: &Path, expect: E
             return Err(http(format!("sent more than the cap of {} bytes", expect.max_bytes)));
         }
         hasher.update(&buf[..n]);
-        out.write_all(&buf[..n]).map_err(|e| StoreError::io(tmp, e))?;
+        out.write_all(&buf[..n]).map_err(|e| StoreError::io(dest, e))?;
         bar.set_position(total);
     }
     bar.finish_and_clear();
-    let file = out.into_inner().map_err(|e| StoreError::io(tmp, e.into_error()))?;
-    file.sync_all().map_err(|e| StoreError::io(tmp, e))?;
     if let Some(n) = announced.filter(|&n| n != total) {
         return Err(http(format!("transfer interrupted: got {total} of {n} bytes")));
     }
     if let Some(size) = expect.size.filter(|&s| s != total) {
         return Err(StoreError::Mismatch {
             path: url.to_string(),
-            message: format!("got {total} bytes, registry says {size}"),
+            message: format!("got {total} bytes, expected {size}"),
         });
     }
     let sha = hex::encode(hasher.finalize());
     if let Some(want) = expect.sha256.filter(|w| *w != sha) {
-        return Err(StoreError::Mismatch {
-            path: url.to_string(),
-            message: format!("sha256 {sha}, registry says {want}"),
-        });
+        return Err(StoreError::Mismatch { path: url.to_string(), message: format!("sha256 {sha}, expected {want}") });
     }
     Ok(sha)
 }

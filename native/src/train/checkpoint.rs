@@ -3,9 +3,11 @@
 //! a folder with that name is always complete. Batches, negatives and dropout are functions of (seed, step), so
 //! this is all a resumed run needs to continue exactly as an uninterrupted one.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Tensor};
+use drbench_harness::io::atomic::write_atomic;
 use serde::{Deserialize, Serialize};
 
 use super::recipe::Recipe;
@@ -60,7 +62,9 @@ pub fn save_checkpoint(out: &Path, trainer: &Trainer, state: &TrainerState) -> R
     }
     save_safetensors_atomic(&moments, &tmp.join("optimizer.safetensors"))?;
     let text = serde_json::to_string_pretty(state).map_err(|e| ModelError::Unsupported(e.to_string()))?;
-    crate::store::write_text_atomic(&tmp.join(STATE_FILE), &text).map_err(|e| io(&tmp, e))?;
+    let state_file = tmp.join(STATE_FILE);
+    write_atomic(&state_file, |w| w.write_all(text.as_bytes()))
+        .map_err(|e| ModelError::file(&state_file, e.to_string()))?;
     if final_dir.exists() {
         std::fs::remove_dir_all(&final_dir).map_err(|e| io(&final_dir, e))?;
     }

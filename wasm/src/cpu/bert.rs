@@ -2,6 +2,10 @@
 //! file as the wgpu encoder: integer matmuls (int16-quantized activations × int8 weights, see [`super::gemm`]),
 //! f32 everywhere else; sequences are packed without padding, so no work is spent on pad tokens.
 
+use drbench_harness::bert::{Pooling, pool_packed};
+use drbench_harness::encoder::l2_normalize_rows;
+use drbench_harness::packed::PackedBatch;
+
 use crate::bert_weights::{BertShape, BertWeights, layer_names};
 use crate::error::GpuError;
 
@@ -57,7 +61,7 @@ pub struct CpuBert {
     position_and_type: Vec<f32>,
     embed_norm: Norm,
     layers: Vec<Layer>,
-    cls: bool,
+    pooling: Pooling,
     /// The weight file's `max_seq_length` (sentence-transformers truncation, special tokens included).
     pub max_seq_length: usize,
     /// Bytes of the weight file.
@@ -107,7 +111,7 @@ impl CpuBert {
             position_and_type,
             embed_norm: Norm::load(&w, "embeddings.LayerNorm")?,
             layers,
-            cls: w.cls,
+            pooling: w.pooling,
             max_seq_length: w.max_seq_length,
             weight_bytes: bytes.len(),
             shape,
@@ -122,30 +126,19 @@ impl CpuBert {
     /// Embeddings of one batch of token id sequences (each with its special tokens, at most `max_seq_length`
     /// long), `batch × dim` row-major, pooled and (if `normalize`) L2-normalised.
     pub fn embed_batch<S: AsRef<[u32]>>(&self, batch: &[S], normalize: bool) -> Result<Vec<f32>, GpuError> {
-        let lens: Vec<usize> = batch.iter().map(|s| s.as_ref().len()).collect();
-        if batch.is_empty() || lens.contains(&0) {
-            return Err(GpuError::Model("an empty batch or an empty sequence".into()));
-        }
-        if let Some(&t) = lens.iter().find(|&&t| t > self.max_seq_length) {
-            return Err(GpuError::Model(format!("a sequence of {t} tokens (at most {})", self.max_seq_length)));
-        }
-        let vocab = self.word_scales.len();
-        if let Some(bad) = batch.iter().flat_map(|s| s.as_ref()).find(|&&id| id as usize >= vocab) {
-            return Err(GpuError::Model(format!("token id {bad} is outside the vocabulary ({vocab})")));
-        }
+        let packed = PackedBatch::new(batch, self.max_seq_length, self.word_scales.len())
+            .map_err(|e| GpuError::Model(e.to_string()))?;
+        let lens: Vec<usize> = packed.ranges().map(|r| r.len()).collect();
         let (h, eps) = (self.shape.hidden, self.shape.eps);
-        let rows: usize = lens.iter().sum();
+        let rows = packed.rows();
         let mut x = vec![0f32; rows * h];
         let mut tmp = vec![0f32; rows * h];
-        let mut tokens = tmp.chunks_exact_mut(h);
-        for seq in batch {
-            for (p, (&id, dst)) in seq.as_ref().iter().zip(&mut tokens).enumerate() {
-                let (id, s) = (id as usize, self.word_scales[id as usize]);
-                let word = &self.word[id * h..(id + 1) * h];
-                let pos = &self.position_and_type[p * h..(p + 1) * h];
-                for ((d, &q), &pt) in dst.iter_mut().zip(word).zip(pos) {
-                    *d = f32::from(q) * s + pt;
-                }
+        for (row, p, id) in packed.tokens() {
+            let (id, s) = (id as usize, self.word_scales[id as usize]);
+            let word = &self.word[id * h..(id + 1) * h];
+            let pos = &self.position_and_type[p * h..(p + 1) * h];
+            for ((d, &q), &pt) in tmp[row * h..(row + 1) * h].iter_mut().zip(word).zip(pos) {
+                *d = f32::from(q) * s + pt;
             }
         }
         self.embed_norm.apply(&tmp, eps, &mut x);
@@ -162,7 +155,11 @@ impl CpuBert {
             l.down.forward(&inter, rows, Epilogue::Residual(&x), &mut tmp, s);
             l.out_norm.apply(&tmp, eps, &mut x);
         }
-        Ok(self.pool(&x, &lens, normalize))
+        let mut pooled = pool_packed(&x, &packed, h, self.pooling);
+        if normalize {
+            l2_normalize_rows(&mut pooled, h);
+        }
+        Ok(pooled)
     }
 
     /// Softmax attention of every sequence with itself (no mask: sequences are packed without padding).
@@ -206,29 +203,5 @@ impl CpuBert {
             }
             start += t;
         }
-    }
-
-    /// Mean (or CLS) pooling per sequence, then optional L2 normalisation.
-    fn pool(&self, x: &[f32], lens: &[usize], normalize: bool) -> Vec<f32> {
-        let h = self.shape.hidden;
-        let mut out = vec![0f32; lens.len() * h];
-        let mut start = 0;
-        for (&t, dst) in lens.iter().zip(out.chunks_exact_mut(h)) {
-            let rows = &x[start * h..(start + t) * h];
-            if self.cls {
-                dst.copy_from_slice(&rows[..h]);
-            } else {
-                for row in rows.chunks_exact(h) {
-                    dst.iter_mut().zip(row).for_each(|(d, v)| *d += v);
-                }
-                dst.iter_mut().for_each(|d| *d /= t as f32);
-            }
-            if normalize {
-                let norm = dst.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
-                dst.iter_mut().for_each(|d| *d /= norm);
-            }
-            start += t;
-        }
-        out
     }
 }

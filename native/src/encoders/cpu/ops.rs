@@ -1,8 +1,9 @@
 //! Row-wise kernels of the packed CPU forwards — layer norm, RMSNorm, exact-erf GELU, SiLU, softmax, RoPE — written as straight-line
-//! loops over fixed-width chunks so LLVM vectorises them, with a polynomial `exp` and the Abramowitz–Stegun erf
-//! (7.1.26, |error| ≤ 5e-7 in f32) in place of libm's scalar calls. Each loop is compiled for AVX-512, AVX2+FMA
+//! loops over fixed-width chunks so LLVM vectorises them, with `drbench_harness::fastmath`'s polynomial `exp` and
+//! GELU (the one definition every CPU path shares) in place of libm's scalar calls. Each loop is compiled for AVX-512, AVX2+FMA
 //! and the baseline, chosen at run time (`multiversion`). Large buffers are split over rayon's threads.
 
+use drbench_harness::fastmath::{exp, gelu as gelu_scalar};
 use multiversion::multiversion;
 use rayon::prelude::*;
 
@@ -12,34 +13,6 @@ const LANES: usize = 16;
 /// Rows handed to one rayon task by the row-wise kernels.
 const ROWS_PER_TASK: usize = 32;
 
-/// `e^x` to ~2 ulp for x in [-87, 88] (clamped outside): Cephes' expf, branch-free so it vectorises.
-#[inline(always)]
-pub fn exp(x: f32) -> f32 {
-    let x = x.clamp(-87.0, 88.0);
-    // n = round(x / ln 2) by the 1.5·2²³ trick (exact for |n| < 2²²).
-    const ROUND: f32 = 12_582_912.0;
-    let n = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
-    let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4;
-    let p = 1.987_569_1e-4;
-    let p = p * r + 1.398_2e-3;
-    let p = p * r + 8.333_452e-3;
-    let p = p * r + 4.166_579_6e-2;
-    let p = p * r + 1.666_666_5e-1;
-    let p = p * r + 0.5;
-    let y = p * r * r + r + 1.0;
-    y * f32::from_bits(((n as i32 + 127) as u32) << 23)
-}
-
-/// erf(x) by Abramowitz & Stegun 7.1.26: |error| ≤ 1.5e-7 in exact arithmetic, ≤ 5e-7 evaluated in f32.
-#[inline(always)]
-pub fn erf(x: f32) -> f32 {
-    let a = x.abs().min(6.0);
-    let t = 1.0 / (1.0 + 0.327_591_1 * a);
-    let poly = ((((1.061_405_4 * t - 1.453_152) * t + 1.421_413_8) * t - 0.284_496_74) * t + 0.254_829_6) * t;
-    let y = 1.0 - poly * exp(-a * a);
-    y.copysign(x)
-}
-
 /// BERT's GELU, `x · Φ(x)` with the exact (erf) normal CDF, in place.
 pub fn gelu(x: &mut [f32]) {
     x.par_chunks_mut(ROWS_PER_TASK * 1024).for_each(gelu_chunk);
@@ -48,7 +21,7 @@ pub fn gelu(x: &mut [f32]) {
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx512dq", "x86_64+avx2+fma"))]
 fn gelu_chunk(x: &mut [f32]) {
     for v in x.iter_mut() {
-        *v = 0.5 * *v * (1.0 + erf(*v * std::f32::consts::FRAC_1_SQRT_2));
+        *v = gelu_scalar(*v);
     }
 }
 
@@ -192,28 +165,6 @@ pub fn add_bias(x: &mut [f32], bias: &[f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn exp_is_within_a_few_ulp_of_libm() {
-        let mut worst = 0f64;
-        for i in -87_000..88_000 {
-            let x = i as f32 / 1000.0;
-            let (got, want) = (exp(x) as f64, (x as f64).exp());
-            worst = worst.max(((got - want) / want).abs());
-        }
-        assert!(worst < 3e-7, "worst relative error {worst:e}");
-        assert_eq!(exp(-200.0), exp(-87.0));
-    }
-
-    #[test]
-    fn erf_is_within_5e7_of_libm() {
-        let mut worst = 0f64;
-        for i in -8000..8000 {
-            let x = i as f32 / 1000.0;
-            worst = worst.max((erf(x) as f64 - libm::erf(x as f64)).abs());
-        }
-        assert!(worst < 5e-7, "worst absolute error {worst:e}");
-    }
 
     #[test]
     fn silu_mul_matches_its_formula() {

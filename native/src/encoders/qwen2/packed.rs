@@ -8,6 +8,7 @@
 
 use candle_core::{CpuStorage, DType, Storage, Tensor};
 use drbench_harness::matmul::{MatView, Threads, matmul};
+use drbench_harness::packed::PackedBatch;
 
 use super::super::cpu::attention::{Heads, attention};
 use super::super::cpu::linear::{Weights, linear};
@@ -111,26 +112,18 @@ pub fn last_hidden<S: AsRef<[u32]>>(model: &Qwen2, seqs: &[S], adapter: Option<&
     let heads =
         Heads { query: cfg.num_attention_heads, kv: cfg.num_key_value_heads, dim: cfg.head_dim(), causal: true };
     let (qw, kvw) = (heads.query * heads.dim, heads.kv * heads.dim);
-    let mut offsets = vec![0usize];
-    let mut positions = Vec::new();
-    let mut ids = Vec::new();
-    for s in seqs {
-        let s = s.as_ref();
-        if s.is_empty() {
-            return Err(ModelError::Unsupported("an empty token sequence".into()));
-        }
-        ids.extend_from_slice(s);
-        positions.extend(0..s.len() as u32);
-        offsets.push(ids.len());
-    }
-    let rows = ids.len();
+    // Qwen2 has no position table: RoPE takes any position, so the only length limit is memory.
+    let batch =
+        PackedBatch::new(seqs, usize::MAX, cfg.vocab_size).map_err(|e| ModelError::Unsupported(e.to_string()))?;
+    let (ids, offsets, rows) = (batch.ids(), batch.offsets(), batch.rows());
+    let positions: Vec<u32> = batch.tokens().map(|(_, pos, _)| pos as u32).collect();
     let longest = seqs.iter().map(|s| s.as_ref().len()).max().unwrap_or(0);
     let (cos, sin) = rope_angles(&(0..longest as u32).collect::<Vec<_>>(), heads.dim, cfg.rope_base());
 
     let mut scratch = model.scratch.lock().unwrap_or_else(|e| e.into_inner());
     let Scratch { x, normed, q, k, v, context, gate, up, low } = &mut *scratch;
     let x = take(x, rows * h);
-    let embedded = model.embed.embedding(&Tensor::new(ids.as_slice(), &model.device)?)?;
+    let embedded = model.embed.embedding(&Tensor::new(ids, &model.device)?)?;
     x.copy_from_slice(&f32_values(&embedded)?);
     let (normed, q, k, v, context) = (
         take(normed, rows * h),
@@ -152,12 +145,12 @@ pub fn last_hidden<S: AsRef<[u32]>>(model: &Qwen2, seqs: &[S], adapter: Option<&
         ops::rope(k, heads.kv, heads.dim, &positions, &cos, &sin);
         let (qv, kv, vv) =
             (MatView::row_major(q, rows, qw), MatView::row_major(k, rows, kvw), MatView::row_major(v, rows, kvw));
-        attention(qv, kv, vv, &offsets, heads, context);
+        attention(qv, kv, vv, offsets, heads, context);
         // Only the last token of each sequence is read after the last layer: its output projection and MLP run
         // on those rows alone, moved to the front.
         let live = if i + 1 == model.layers.len() {
-            compact(x, h, &offsets);
-            compact(context, qw, &offsets);
+            compact(x, h, offsets);
+            compact(context, qw, offsets);
             seqs.len()
         } else {
             rows
@@ -180,7 +173,7 @@ pub fn last_hidden<S: AsRef<[u32]>>(model: &Qwen2, seqs: &[S], adapter: Option<&
         }
     }
     if model.layers.is_empty() {
-        compact(x, h, &offsets);
+        compact(x, h, offsets);
     }
     let mut out = vec![0f32; seqs.len() * h];
     ops::rms_norm(&x[..seqs.len() * h], &mut out, h, &f32_values(&model.norm.weight)?, model.norm.eps as f32);

@@ -9,7 +9,15 @@ pub fn cell_dir(out: &Path, model: &str, task: &str) -> PathBuf {
     out.join(model).join(task)
 }
 
-/// The file whose presence marks a finished cell.
-pub fn results_file(cell: &Path) -> PathBuf {
-    cell.join("results.json")
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_names_become_one_folder_name() {
+        let out = Path::new("r");
+        assert_eq!(cell_dir(out, "BM25", "beir/scifact"), Path::new("r/BM25/beir__scifact"));
+        assert_eq!(cell_dir(out, "m", "/data/x/"), Path::new("r/m/__data__x"));
+        assert_eq!(cell_dir(out, "m", "c:\\d"), Path::new("r/m/c___d"));
+    }
 }

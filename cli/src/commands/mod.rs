@@ -1,10 +1,9 @@
-//! Command-line definitions (clap) and dispatch to one module per subcommand.
+//! Command-line definitions (clap) and dispatch to one module per subcommand. Each maps its arguments onto the
+//! libraries' typed settings (`drbench_pipeline`, `drbench_native`, `drbench_harness`) and prints what they return.
 
 mod bench;
 mod bm25;
-mod cell;
 mod compare;
-mod dataset;
 mod datasets;
 mod demo;
 mod embed;

@@ -1,6 +1,6 @@
 //! The `drbench` command line: evaluation, significance tests and the dataset store.
 
-mod cli;
+mod commands;
 
 /// mimalloc: candle allocates a large tensor per operation; glibc's mmap/munmap round trips for each one cost a
 /// third of the encoding time (measured on MiniLM), mimalloc keeps and reuses those pages.
@@ -10,8 +10,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let args = cli::Cli::parse();
-    match cli::run(args) {
+    let args = commands::Cli::parse();
+    match commands::run(args) {
         Ok(code) => code,
         // `drbench ... | head`: the reader went away; that is not an error.
         Err(e) if is_broken_pipe(&e) => std::process::ExitCode::SUCCESS,

@@ -174,7 +174,7 @@ fn quantize_writes_a_checked_int8_file_and_refuses_llms() {
     assert!(stdout.contains("101 tensors, 22.9 MB (from 90.9 MB of safetensors)"), "{stdout}");
     let bytes = std::fs::read(&out).unwrap();
     let q = drbench_harness::qweights::QWeights::from_bytes(&bytes).unwrap();
-    assert_eq!((q.config["pooling"].as_str(), q.config["max_seq_length"].as_u64()), (Some("mean"), Some(256)));
+    assert_eq!((q.config.pooling, q.config.max_seq_length), (drbench_harness::bert::Pooling::Mean, 256));
     let qwen = shared().join("mirror/models/qwen2.5-coder-0.5b-instruct");
     let (code, _, err) = drbench(&["quantize", "--model", qwen.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert_eq!(code, 1);

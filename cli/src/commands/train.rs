@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use drbench_harness::io::atomic::write_atomic;
 use drbench_harness::io::read_train_groups;
 use drbench_native::encoders::device::{DeviceKind, Precision, device};
 use drbench_native::encoders::lora::Target;
@@ -134,7 +135,7 @@ impl TrainArgs {
 fn truncate_log(path: &Path, steps: usize) -> anyhow::Result<()> {
     let Ok(text) = std::fs::read_to_string(path) else { return Ok(()) };
     let kept: String = text.lines().take(steps).map(|l| format!("{l}\n")).collect();
-    drbench_native::store::write_text_atomic(path, &kept).with_context(|| format!("{}", path.display()))
+    Ok(write_atomic(path, |w| w.write_all(kept.as_bytes()))?)
 }
 
 pub fn run(a: TrainArgs) -> anyhow::Result<std::process::ExitCode> {

@@ -66,7 +66,7 @@ pub fn run(a: EmbedArgs) -> anyhow::Result<std::process::ExitCode> {
     if texts.is_empty() {
         bail!("{}: no records", a.input.display());
     }
-    let mut encoder = build_encoder(&a.model.spec()?)?;
+    let mut encoder = build_encoder(&a.model.spec(&drbench_native::store::Store::from_env())?)?;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let t = std::time::Instant::now();
     let emb = encoder.encode(&refs, role).map_err(|e| anyhow::anyhow!("encoding failed: {e}"))?;

@@ -1,9 +1,11 @@
 //! `drbench quantize`: a BERT sentence encoder → one int8 weight file (header, per-row scales, sha256) for the
 //! browser runner.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::bail;
+use drbench_harness::io::atomic::write_atomic;
 use drbench_native::encoders::quantize::quantize_bert;
 use drbench_native::encoders::source::{ModelFiles, resolve_model};
 use drbench_native::store::Store;
@@ -25,7 +27,7 @@ pub fn run(a: QuantizeArgs) -> anyhow::Result<std::process::ExitCode> {
     };
     let q = quantize_bert(&dir)?;
     let bytes = q.to_bytes();
-    drbench_native::store::write_bytes_atomic(&a.out, &bytes)?;
+    write_atomic(&a.out, |w| w.write_all(&bytes))?;
     let source: u64 = std::fs::metadata(dir.join("model.safetensors")).map(|m| m.len()).unwrap_or(0);
     println!(
         "{}: {} tensors, {:.1} MB (from {:.1} MB of safetensors), sha256 trailer",

@@ -4,11 +4,15 @@
 use std::path::PathBuf;
 
 use anyhow::bail;
-use drbench_harness::bm25::{Bm25Params, FieldMode};
 use drbench_harness::data::{Run, mine_groups};
 use drbench_harness::io::{Strictness, read_trec_run, write_train_groups};
+use drbench_harness::metrics::Measure;
+use drbench_native::store::Store;
+use drbench_pipeline::cell::{CellOptions, Retriever, run_cell};
+use drbench_pipeline::retriever::Bm25Spec;
+use drbench_pipeline::task::load_task;
 
-use super::dataset::load_task;
+use super::progress::Bars;
 
 #[derive(Debug, clap::Args)]
 pub struct MineArgs {
@@ -39,12 +43,13 @@ pub fn run(a: MineArgs) -> anyhow::Result<std::process::ExitCode> {
     if a.depth == 0 {
         bail!("--depth must be at least 1");
     }
-    let task = load_task(&a.dataset, Some(&a.split))?;
+    let task = load_task(&Store::from_env(), &a.dataset, Some(&a.split))?;
     let mut runs: Vec<Run> = Vec::new();
     for r in &a.retrievers {
         if r == "bm25" {
-            let (run, _) = super::cell::bm25_search(&task, FieldMode::Flat, Bm25Params::default(), a.depth, false);
-            runs.push(run);
+            let retriever = Retriever::Bm25 { spec: Bm25Spec::default(), index_file: None, exact_scores: false };
+            let opts = CellOptions { k: a.depth, measures: vec![Measure::Ndcg(Some(10))], remove_query_self: false };
+            runs.push(run_cell(&task, retriever, &opts, &Bars::default())?.run);
         } else if let Some(file) = r.strip_prefix("run:") {
             runs.push(read_trec_run(std::path::Path::new(file), Strictness::Strict)?.value);
         } else {
@@ -54,15 +59,15 @@ pub fn run(a: MineArgs) -> anyhow::Result<std::process::ExitCode> {
     let refs: Vec<&Run> = runs.iter().collect();
     let (groups, report) = mine_groups(&task.corpus, &task.queries, &task.qrels, &refs, a.depth);
     if groups.is_empty() {
-        bail!("{} {}: no query has a positive judgment present in the corpus", task.name, task.split);
+        bail!("{} {}: no query has a positive judgment present in the corpus", task.info.name, task.info.split);
     }
     write_train_groups(&a.out, &groups)?;
     let negatives: usize = groups.iter().map(|g| g.negative_passages.len()).sum();
     println!(
         "{} {}: {} groups ({} negatives, {:.1} per query) written to {}; {} queries without a positive, {} without \
          negatives, {} judged docids missing from the corpus",
-        task.name,
-        task.split,
+        task.info.name,
+        task.info.split,
         report.groups,
         negatives,
         negatives as f64 / report.groups as f64,

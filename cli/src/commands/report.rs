@@ -1,11 +1,14 @@
 //! `drbench report`: tables in the study's layout from result folders (drbench's own and MTEB result files),
 //! with significance marks against a baseline, as Markdown, LaTeX or CSV, and an SVG bar chart.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use drbench_harness::io::atomic::write_atomic;
 use drbench_harness::metrics::Measure;
-use drbench_harness::report::{Format, Layout, TableSpec, bar_chart_svg, build_table, read_results, render};
+use drbench_harness::report::{Format, Layout, TableSpec, bar_chart_svg, build_table, render};
+use drbench_pipeline::record::read_results;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum LayoutArg {
@@ -103,12 +106,12 @@ pub fn run(a: ReportArgs) -> anyhow::Result<std::process::ExitCode> {
     };
     let text = render(&table, format);
     match &a.out {
-        Some(p) => drbench_native::store::write_text_atomic(p, &text)?,
+        Some(p) => write_atomic(p, |w| w.write_all(text.as_bytes()))?,
         None => print!("{text}"),
     }
     if let Some(svg) = &a.chart {
         let title = format!("{} per dataset", spec.measures[0]);
-        drbench_native::store::write_text_atomic(svg, &bar_chart_svg(&table, &title))?;
+        write_atomic(svg, |w| w.write_all(bar_chart_svg(&table, &title).as_bytes()))?;
         eprintln!("chart: {}", svg.display());
     }
     Ok(std::process::ExitCode::SUCCESS)

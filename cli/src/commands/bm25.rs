@@ -1,17 +1,18 @@
-//! `drbench bm25`: Pyserini-equal BM25 over a BEIR dataset, written as a TREC run and scored.
+//! `drbench bm25`: Pyserini-equal BM25 over a BEIR dataset (the pipeline's BM25 cell), written as a TREC run and
+//! scored.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
-use anyhow::bail;
 use clap::{Args, ValueEnum};
-use drbench_harness::bm25::{
-    AnalyzerConfig, Bm25Index, Bm25Params, FieldMode, ScoreOutput, SearchOptions, corpus_fingerprint,
-};
+use drbench_harness::bm25::FieldMode;
 use drbench_harness::io::write_trec_run;
-use drbench_harness::metrics::{EvalOptions, Measure, evaluate_run};
+use drbench_harness::metrics::Measure;
+use drbench_native::store::Store;
+use drbench_pipeline::cell::{CellOptions, Retriever, run_cell};
+use drbench_pipeline::retriever::Bm25Spec;
+use drbench_pipeline::task::load_task;
 
-use super::dataset::load_task;
+use super::progress::Bars;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Fields {
@@ -41,7 +42,8 @@ pub struct Bm25Args {
     /// Indexed fields.
     #[arg(long, value_enum, default_value_t = Fields::Flat)]
     fields: Fields,
-    /// Drop a hit whose id equals the query id (ArguAna, Quora; Pyserini --remove-query).
+    /// Drop a hit whose id equals the query id (Pyserini --remove-query; default: as the registry says, on for
+    /// ArguAna and Quora).
     #[arg(long)]
     remove_query_self: bool,
     /// Write Lucene's float scores as they are, instead of Anserini's 4-decimal rounding with tie adjustment
@@ -65,65 +67,35 @@ pub struct Bm25Args {
 
 pub fn run(a: Bm25Args) -> anyhow::Result<std::process::ExitCode> {
     super::threads::init(a.threads)?;
-    let task = load_task(&a.dataset, a.split.as_deref())?;
-    let mode = match a.fields {
+    let task = load_task(&Store::from_env(), &a.dataset, a.split.as_deref())?;
+    let fields = match a.fields {
         Fields::Flat => FieldMode::Flat,
         Fields::Multifield => FieldMode::Multifield,
     };
-    let params = Bm25Params { k1: a.k1, b: a.b };
-    let t0 = Instant::now();
-    let mut index = match a.index.as_deref().filter(|p| p.exists()) {
-        Some(path) => {
-            let index = Bm25Index::load(path)?;
-            if index.fingerprint() != corpus_fingerprint(&task.corpus) || index.mode() != mode {
-                bail!(
-                    "{}: this index was built from another corpus or field mode; delete it or choose another path",
-                    path.display()
-                );
-            }
-            index
-        }
-        None => {
-            let bar = super::progress::bar(task.corpus.len() as u64, "indexing");
-            let index = Bm25Index::build(&task.corpus, mode, AnalyzerConfig::default(), params, &|n| bar.inc(n as u64));
-            bar.finish_and_clear();
-            if let Some(path) = &a.index {
-                index.save(path)?;
-            }
-            index
-        }
-    };
-    index.set_params(params);
-    let t_index = t0.elapsed();
-    let t1 = Instant::now();
-    let opts = SearchOptions {
+    let spec = Bm25Spec { fields, k1: a.k1, b: a.b };
+    let opts = CellOptions {
         k: a.k,
-        remove_query_self: a.remove_query_self,
-        scores: if a.exact_scores { ScoreOutput::Exact } else { ScoreOutput::Anserini },
-    };
-    let run = index.search_all(&task.queries, opts);
-    let t_search = t1.elapsed();
-    write_trec_run(&a.out, &run, &a.tag)?;
-    let eval_opts = EvalOptions {
         measures: vec![Measure::Ndcg(Some(10)), Measure::Recall(100)],
-        complete: true,
-        remove_query_self: a.remove_query_self,
+        remove_query_self: a.remove_query_self || task.info.remove_query_self,
     };
-    let eval = evaluate_run(&run, &task.qrels, &eval_opts)?;
+    let retriever = Retriever::Bm25 { spec, index_file: a.index.as_deref(), exact_scores: a.exact_scores };
+    let out = run_cell(&task, retriever, &opts, &Bars::default())?;
+    write_trec_run(&a.out, &out.run, &a.tag)?;
+    let eval = out.evaluation.as_ref().expect("a whole BM25 run is scored");
     eprintln!(
         "{}: {} docs indexed in {:.2}s, {} queries searched in {:.2}s ({:.0} q/s); {}",
-        task.name,
+        task.info.name,
         task.corpus.len(),
-        t_index.as_secs_f64(),
+        out.timings.index,
         task.queries.len(),
-        t_search.as_secs_f64(),
-        task.queries.len() as f64 / t_search.as_secs_f64(),
-        index.describe()
+        out.timings.search,
+        task.queries.len() as f64 / out.timings.search,
+        out.retriever
     );
     println!(
         "{} {}: nDCG@10 {:.4}  R@100 {:.4}  ({} queries, trec_eval -c)  run: {}",
-        task.name,
-        task.split,
+        task.info.name,
+        task.info.split,
         eval.mean[0],
         eval.mean[1],
         eval.num_queries(),

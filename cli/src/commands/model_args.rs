@@ -1,17 +1,18 @@
-//! The model arguments shared by `embed` and `run`.
+//! The model arguments shared by `embed` and `run`, mapped onto the pipeline's `DenseSpec`.
 
 use std::path::PathBuf;
 
 use clap::Args;
 use drbench_native::encoders::build::{EncoderSpec, Mode};
 use drbench_native::encoders::device::{DeviceKind, Precision};
-use drbench_native::encoders::source::resolve_model;
 use drbench_native::encoders::weights::GgufWeights;
 use drbench_native::store::Store;
+use drbench_pipeline::retriever::DenseSpec;
 
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
-    /// Model: a Hugging Face folder, a .gguf file, `mirror:NAME` (DRBENCH_MIRROR/models/NAME), or
+    /// Model: a Hugging Face folder, a .gguf file, `mirror:NAME` (DRBENCH_MIRROR/models/NAME), `registry:NAME` (a
+    /// model file the registry pins, fetched sha256-checked into the cache), `cache:PATH`, or
     /// `hf:ORG/NAME@REVISION` (downloaded once into the cache).
     #[arg(long, value_name = "SRC")]
     pub model: String,
@@ -31,7 +32,7 @@ pub struct ModelArgs {
     /// Precision of activations and dense weights. On the CPU, f32 and bf16 run the packed (padding-free) forward;
     /// bf16 rounds the inputs of each projection to bf16 and multiplies on AVX512-BF16 where the CPU has it (a
     /// portable loop elsewhere) while norms, attention and the residual stay f32: cosine ≥ 0.9999 to f32 and ~1.5–2×
-    /// its speed. BERT encoders take f32 or bf16.
+    /// its speed. BERT encoders take f32 or bf16. `auto`: bf16 on a CPU with AVX512-BF16 or on CUDA, else f32.
     #[arg(long, value_enum, default_value_t = Precision::F32)]
     pub dtype: Precision,
     /// GGUF weights: quantized matmuls, or dequantized to dense weights (in `--dtype`).
@@ -58,22 +59,24 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    /// The encoder spec, with the model source resolved.
-    pub fn spec(&self) -> anyhow::Result<EncoderSpec> {
-        let files = resolve_model(&self.model, &Store::from_env())?;
-        Ok(EncoderSpec {
-            files,
-            tokenizer: self.tokenizer.clone(),
-            mode: self.mode,
+    /// The dense retriever's settings (as results record them).
+    pub fn dense(&self) -> DenseSpec {
+        DenseSpec {
+            tokenizer: self.tokenizer.as_ref().map(|t| t.display().to_string()),
             max_length: self.max_length,
-            device: self.device,
-            precision: self.dtype,
-            gguf: self.gguf_weights,
+            dtype: self.dtype.resolve(self.device),
+            gguf_weights: self.gguf_weights,
             normalize: !self.no_normalize,
             batch_size: self.batch_size,
             max_batch_tokens: self.max_batch_tokens.map(|n| n as usize),
-            adapter: self.adapter.clone(),
+            adapter: self.adapter.as_ref().map(|a| a.display().to_string()),
             merge_adapter: self.merge,
-        })
+            ..DenseSpec::new(&self.model, self.mode)
+        }
+    }
+
+    /// The encoder spec, with the model source resolved.
+    pub fn spec(&self, store: &Store) -> anyhow::Result<EncoderSpec> {
+        Ok(self.dense().encoder_spec(store, self.device)?)
     }
 }
