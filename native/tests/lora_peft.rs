@@ -8,10 +8,11 @@ mod common;
 use std::path::PathBuf;
 
 use drbench_harness::encoder::Role;
-use drbench_native::encoders::build::{EncoderSpec, Mode, build_encoder};
+use drbench_native::encoders::build::build_encoder;
 use drbench_native::encoders::device::{DeviceKind, Precision};
 use drbench_native::encoders::lora::Adapter;
 use drbench_native::encoders::source::ModelFiles;
+use drbench_native::encoders::spec::{EncoderSpec, Mode};
 use drbench_native::encoders::weights::GgufWeights;
 use serde_json::Value;
 

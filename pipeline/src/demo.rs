@@ -14,11 +14,11 @@ use drbench_harness::encoder::{Encoder, Role};
 use drbench_harness::io::atomic::write_atomic;
 use drbench_harness::metrics::Measure;
 use drbench_native::encoders::bert::{BertEncoder, BertOptions, folder_pooling};
-use drbench_native::encoders::build::{EncoderSpec, Mode};
 use drbench_native::encoders::device::{DeviceKind, Precision, device};
 use drbench_native::encoders::quantize::quantize_bert;
 use drbench_native::encoders::signature::{EncoderSignature, Signed};
 use drbench_native::encoders::source::{ModelFiles, resolve_model};
+use drbench_native::encoders::spec::{EncoderSpec, Mode};
 use drbench_native::encoders::weights::GgufWeights;
 use drbench_native::store::Store;
 

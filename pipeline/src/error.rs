@@ -1,4 +1,4 @@
-//! The pipeline's typed errors: each names the file, folder, dataset or cell concerned.
+//! The pipeline's typed errors, a preset's included: each names the file, folder, dataset or cell concerned.
 
 use std::path::PathBuf;
 
@@ -22,7 +22,7 @@ pub enum PipelineError {
     Cache(#[from] drbench_harness::embed_cache::CacheError),
     /// A preset that does not parse or makes no sense.
     #[error(transparent)]
-    Preset(#[from] crate::preset::PresetError),
+    Preset(#[from] PresetError),
     /// A dataset that cannot serve as a task.
     #[error("{task}: {message}")]
     Task {
@@ -70,3 +70,36 @@ impl PipelineError {
 
 /// Result alias of the pipeline.
 pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
+
+/// What can be wrong with a preset.
+#[derive(Debug, thiserror::Error)]
+pub enum PresetError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// TOML syntax or schema error (the message carries line and column).
+    #[error("{path}: {message}")]
+    Toml {
+        /// The file.
+        path: PathBuf,
+        /// toml's message, with line and column.
+        message: String,
+    },
+    /// A value that parses but makes no sense.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Neither a shipped preset nor a file.
+    #[error("preset {0:?}: not a shipped preset (default, smoke, paper, train-demo) nor a file")]
+    Unknown(String),
+}

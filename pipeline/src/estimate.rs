@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use drbench_native::encoders::build::Mode;
+use drbench_native::encoders::spec::Mode;
 use drbench_native::store::Store;
 
 use crate::bench::{BenchPlan, CellState};

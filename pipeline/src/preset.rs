@@ -3,16 +3,17 @@
 //! [`RetrieverSpec`]). Parsing checks every name and value and reports the file, the line of a bad value and the
 //! entry it belongs to. The shipped presets are compiled in, so `--preset NAME` works from anywhere.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use drbench_harness::bm25::FieldMode;
 use drbench_harness::data::SubsetSpec;
 use drbench_harness::metrics::Measure;
-use drbench_native::encoders::build::Mode;
 use drbench_native::encoders::device::Precision;
+use drbench_native::encoders::spec::Mode;
 use drbench_native::encoders::weights::GgufWeights;
 use serde::Deserialize;
 
+pub use crate::error::PresetError;
 use crate::retriever::{Bm25Spec, DenseSpec, RetrieverSpec};
 
 /// The presets shipped in `experiments/`.
@@ -28,39 +29,6 @@ pub const DEFAULT_MEASURES: [Measure; 6] = crate::cell::RUN_MEASURES;
 
 /// Hits per query by default.
 pub const DEFAULT_K: usize = 1000;
-
-/// What can be wrong with a preset.
-#[derive(Debug, thiserror::Error)]
-pub enum PresetError {
-    /// The file could not be read.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// TOML syntax or schema error (the message carries line and column).
-    #[error("{path}: {message}")]
-    Toml {
-        /// The file.
-        path: PathBuf,
-        /// toml's message, with line and column.
-        message: String,
-    },
-    /// A value that parses but makes no sense.
-    #[error("{path}: {message}")]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
-    /// Neither a shipped preset nor a file.
-    #[error("preset {0:?}: not a shipped preset (default, smoke, paper, train-demo) nor a file")]
-    Unknown(String),
-}
 
 /// Which retriever a model entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

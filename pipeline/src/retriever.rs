@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 
 use drbench_harness::bm25::{Bm25Params, FieldMode};
-use drbench_native::encoders::build::{EncoderSpec, Mode};
 use drbench_native::encoders::device::{DeviceKind, Precision};
 use drbench_native::encoders::source::{ModelFiles, resolve_model};
+use drbench_native::encoders::spec::{EncoderSpec, Mode};
 use drbench_native::encoders::weights::GgufWeights;
 use drbench_native::store::Store;
 use serde::{Deserialize, Serialize};

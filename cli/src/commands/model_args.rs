@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use drbench_native::encoders::build::{EncoderSpec, Mode};
 use drbench_native::encoders::device::{DeviceKind, Precision};
+use drbench_native::encoders::spec::{EncoderSpec, Mode};
 use drbench_native::encoders::weights::GgufWeights;
 use drbench_native::store::Store;
 use drbench_pipeline::retriever::DenseSpec;

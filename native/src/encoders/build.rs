@@ -1,79 +1,20 @@
-//! Building an encoder from a model source and settings: BERT folders become sentence encoders, Qwen2-family
-//! folders and GGUF files become LLM retrievers.
-
-use std::path::PathBuf;
+//! Building an encoder from its spec (`spec.rs`): BERT folders become sentence encoders, Qwen2-family folders and
+//! GGUF files become LLM retrievers, each carrying its typed signature (`signature.rs`).
 
 use candle_core::DType;
+use drbench_harness::bert::Pooling;
 use drbench_harness::encoder::Encoder;
 
-use drbench_harness::bert::Pooling;
-
 use super::bert::{BertEncoder, BertOptions};
-use super::device::{DeviceKind, Precision, device};
+use super::device::{Precision, device};
 use super::error::{ModelError, Result};
 use super::llm::{LlmEncoder, LlmOptions};
 use super::lora::Adapter;
 use super::prompt::PromptMode;
 use super::signature::Signed;
 use super::source::ModelFiles;
-use super::weights::{GgufWeights, load_gguf, load_hf};
-
-/// How texts become vectors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
-pub enum Mode {
-    /// LLM, zero-shot PromptReps prompt, last-token pooling.
-    Promptreps,
-    /// LLM, `Query: `/`Passage: ` + EOS, EOS pooling (RepLLaMA).
-    Eos,
-    /// Encoder, mean pooling.
-    Mean,
-    /// Encoder, [CLS] pooling.
-    Cls,
-}
-
-impl Mode {
-    /// The name presets and the command line use (`promptreps`, `eos`, `mean`, `cls`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Promptreps => "promptreps",
-            Mode::Eos => "eos",
-            Mode::Mean => "mean",
-            Mode::Cls => "cls",
-        }
-    }
-}
-
-/// Everything needed to build an encoder.
-#[derive(Debug, Clone)]
-pub struct EncoderSpec {
-    /// Model files.
-    pub files: ModelFiles,
-    /// Tokenizer folder (default: the model's).
-    pub tokenizer: Option<PathBuf>,
-    /// Mode.
-    pub mode: Mode,
-    /// Max text tokens (LLM) or max sequence length (encoder); None = the model's default (512 / max_seq_length).
-    pub max_length: Option<usize>,
-    /// Device.
-    pub device: DeviceKind,
-    /// Precision (`auto` is resolved for the device when the encoder is built).
-    pub precision: Precision,
-    /// GGUF weights kept quantized or dequantized.
-    pub gguf: GgufWeights,
-    /// L2 normalisation.
-    pub normalize: bool,
-    /// Max sequences per batch (LLM).
-    pub batch_size: usize,
-    /// Token budget per forward pass (batch × longest sequence); None = the encoder's default (8,192 for LLMs,
-    /// 16,384 for BERT). GPUs want more than CPUs.
-    pub max_batch_tokens: Option<usize>,
-    /// A LoRA adapter folder (PEFT layout) for the LLM.
-    pub adapter: Option<PathBuf>,
-    /// Merge the adapter into the weights (dense weights only) instead of running it as a separate path.
-    pub merge_adapter: bool,
-}
+use super::spec::{EncoderSpec, Mode};
+use super::weights::{load_gguf, load_hf};
 
 fn model_type(dir: &std::path::Path) -> Result<String> {
     let path = dir.join("config.json");
@@ -81,13 +22,6 @@ fn model_type(dir: &std::path::Path) -> Result<String> {
     let v: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| ModelError::file(&path, format!("bad JSON: {e}")))?;
     Ok(v["model_type"].as_str().unwrap_or("").to_string())
-}
-
-impl EncoderSpec {
-    /// The same spec with `auto` precision decided for its device.
-    pub fn resolved(&self) -> EncoderSpec {
-        EncoderSpec { precision: self.precision.resolve(self.device), ..self.clone() }
-    }
 }
 
 /// Builds the encoder (precision resolved first); its signature (`encoders::signature`) identifies the weights,

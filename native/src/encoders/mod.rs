@@ -15,6 +15,7 @@ pub mod quantize;
 pub mod qwen2;
 pub mod signature;
 pub mod source;
+pub mod spec;
 pub mod tokenize;
 pub mod weights;
 

@@ -12,10 +12,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::build::{EncoderSpec, Mode};
 use super::device::Precision;
 use super::error::{ModelError, Result};
 use super::source::ModelFiles;
+use super::spec::{EncoderSpec, Mode};
 use super::weights::GgufWeights;
 
 /// The schema version of [`EncoderSignature`].
