@@ -130,7 +130,7 @@ fn mine_train_crash_resume_and_use_the_adapter() {
         std::fs::read_to_string(p.join("train_log.jsonl"))
             .unwrap()
             .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap()["loss"].as_f64().unwrap())
+            .map(|l| serde_json::from_str::<drbench_native::train::run::LogLine>(l).unwrap().loss)
             .collect()
     };
     assert_eq!(losses(&whole), losses(&resumed));
@@ -187,6 +187,13 @@ fn mine_train_crash_resume_and_use_the_adapter() {
     );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("nDCG@10"), "{out}");
-    let results: Value = serde_json::from_str(&std::fs::read_to_string(run_dir.join("results.json")).unwrap()).unwrap();
-    assert!(results["drbench"]["settings"]["signature"].as_str().unwrap().contains("|adapter="));
+    // The adapter is part of what made the numbers: in the settings and in the encoder's signature.
+    let record = drbench_pipeline::record::read_cell(&run_dir).unwrap().expect("a finished cell");
+    let drbench_pipeline::retriever::RetrieverSpec::Dense(dense) = &record.settings.retriever else {
+        panic!("a dense cell")
+    };
+    assert_eq!(dense.adapter.as_deref(), Some(adapter));
+    let signature: drbench_native::encoders::signature::EncoderSignature =
+        serde_json::from_str(&record.retriever).unwrap();
+    assert!(signature.adapter.is_some_and(|a| !a.merged && a.sha256.len() == 64), "{}", record.retriever);
 }

@@ -380,7 +380,7 @@ const ALLOWED: [(&str, &str); 6] = [
     ("native/src/store/archive.rs", "unpacks into a staging folder that is renamed whole"),
     ("native/src/store/mod.rs", "renames the verified staging folder into place"),
     ("native/src/train/checkpoint.rs", "renames a complete checkpoint folder into place"),
-    ("cli/src/commands/train.rs", "appends one flushed line per step to the training log"),
+    ("native/src/train/run.rs", "appends one flushed line per step to the training log"),
 ];
 
 #[test]

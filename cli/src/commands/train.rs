@@ -1,13 +1,11 @@
 //! `drbench train`: LoRA contrastive fine-tuning (RepLLaMA recipe) of a Qwen2 retriever on Tevatron JSONL
 //! groups, with checkpoints that a re-run resumes from, a per-step log and a PEFT adapter at the end.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
-use drbench_harness::io::atomic::write_atomic;
 use drbench_harness::io::read_train_groups;
 use drbench_native::encoders::device::{DeviceKind, Precision, device};
 use drbench_native::encoders::lora::Target;
@@ -16,10 +14,10 @@ use drbench_native::encoders::tokenize::load_tokenizer;
 use drbench_native::encoders::weights::{GgufWeights, load_gguf, load_hf};
 use drbench_native::store::Store;
 use drbench_native::train::batches::Sampler;
-use drbench_native::train::checkpoint::{TrainerState, latest_checkpoint, read_state, restore, save_checkpoint};
+use drbench_native::train::checkpoint::TrainerState;
+use drbench_native::train::run::{Start, fit, resume};
 use drbench_native::train::{Recipe, Trainer};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -131,13 +129,6 @@ impl TrainArgs {
     }
 }
 
-/// Keeps the first `steps` lines of the log (a resumed run rewrites what came after its checkpoint).
-fn truncate_log(path: &Path, steps: usize) -> anyhow::Result<()> {
-    let Ok(text) = std::fs::read_to_string(path) else { return Ok(()) };
-    let kept: String = text.lines().take(steps).map(|l| format!("{l}\n")).collect();
-    Ok(write_atomic(path, |w| w.write_all(kept.as_bytes()))?)
-}
-
 pub fn run(a: TrainArgs) -> anyhow::Result<std::process::ExitCode> {
     super::threads::init(a.threads)?;
     let recipe = a.recipe();
@@ -177,23 +168,8 @@ pub fn run(a: TrainArgs) -> anyhow::Result<std::process::ExitCode> {
     let load_s = t_load.elapsed().as_secs_f64();
 
     let state = TrainerState { step: 0, total_steps: total, recipe, model: a.model.clone(), train_sha256 };
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let log_path = a.out.join("train_log.jsonl");
-    if let Some((step, dir)) = latest_checkpoint(&a.out) {
-        let saved = read_state(&dir)?;
-        let same = TrainerState { step: saved.step, ..state.clone() };
-        if saved != same {
-            bail!(
-                "{}: a checkpoint of another run is here (different model, training file, recipe or step count); \
-                 choose another --out or delete it",
-                dir.display()
-            );
-        }
-        restore(&dir, &mut trainer)?;
-        truncate_log(&log_path, step)?;
-        eprintln!("resuming from {} (step {step} of {total})", dir.display());
-    } else {
-        truncate_log(&log_path, 0)?;
+    if let Start::Resumed { step, from } = resume(&a.out, &state, &mut trainer)? {
+        eprintln!("resuming from {} (step {step} of {total})", from.display());
     }
     eprintln!(
         "training {} on {} groups: {} steps × {} queries × {} passages (LoRA r {} on {} projections, {} adapter \
@@ -211,51 +187,23 @@ pub fn run(a: TrainArgs) -> anyhow::Result<std::process::ExitCode> {
     let bar = ProgressBar::new(total as u64);
     bar.set_style(ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} steps, eta {eta}").expect("valid template"));
     bar.set_position(trainer.step as u64);
-    let mut log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .with_context(|| format!("{}", log_path.display()))?;
-    let t0 = Instant::now();
-    let (mut tokens, start_step) = (0usize, trainer.step);
-    while trainer.step < total {
-        let r = trainer.train_step(&mut sampler, total)?;
+    let mut tokens = 0usize;
+    let summary = fit(&mut trainer, &mut sampler, &state, &a.out, &mut |r, elapsed| {
         tokens += r.tokens;
-        let elapsed = t0.elapsed().as_secs_f64();
-        writeln!(
-            log,
-            "{}",
-            json!({ "step": r.step, "loss": r.loss, "learning_rate": r.lr, "grad_norm": r.grad_norm,
-                    "tokens": r.tokens, "elapsed_s": elapsed })
-        )
-        .with_context(|| format!("{}", log_path.display()))?;
-        log.flush()?;
-        bar.set_message(format!("loss {:.4} | {:.0} tok/s", r.loss, tokens as f64 / elapsed));
+        bar.set_message(format!("loss {:.4} | {:.0} tok/s", r.loss, tokens as f64 / elapsed.max(1e-9)));
         bar.set_position(r.step as u64);
-        if recipe_saves(&state.recipe, r.step, total) {
-            save_checkpoint(&a.out, &trainer, &TrainerState { step: r.step, ..state.clone() })?;
-        }
         if a.abort_after_step == Some(r.step) {
             std::process::abort();
         }
-    }
+    })?;
     bar.finish_and_clear();
-    if latest_checkpoint(&a.out).map(|(s, _)| s) != Some(total) {
-        save_checkpoint(&a.out, &trainer, &TrainerState { step: total, ..state.clone() })?;
-    }
-    trainer.adapter(true).save(&a.out, &a.model)?;
-    let secs = t0.elapsed().as_secs_f64();
     println!(
-        "trained {} steps ({} this run) in {secs:.1}s ({:.0} tokens/s); adapter: {} (use with `drbench run --adapter`)",
-        total,
-        total - start_step,
-        tokens as f64 / secs.max(1e-9),
+        "trained {} steps ({} this run) in {:.1}s ({:.0} tokens/s); adapter: {} (use with `drbench run --adapter`)",
+        summary.total_steps,
+        summary.steps_now,
+        summary.seconds,
+        summary.tokens as f64 / summary.seconds.max(1e-9),
         a.out.display()
     );
     Ok(std::process::ExitCode::SUCCESS)
-}
-
-/// Whether step `step` ends with a checkpoint (every `save_steps`, and always the last).
-fn recipe_saves(recipe: &drbench_native::train::Recipe, step: usize, total: usize) -> bool {
-    step == total || (recipe.save_steps > 0 && step.is_multiple_of(recipe.save_steps))
 }

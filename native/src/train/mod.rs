@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod loss;
 pub mod optim;
 pub mod recipe;
+pub mod run;
 pub mod trainer;
 
 pub use recipe::Recipe;

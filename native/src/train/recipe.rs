@@ -114,6 +114,11 @@ impl Recipe {
     }
 
     /// Learning rate of optimizer step `step` (0-based) of `total`, as transformers' linear schedule with
+    /// Whether step `step` (1-based) of `total` ends with a checkpoint: every `save_steps`, and always the last.
+    pub fn saves_at(&self, step: usize, total: usize) -> bool {
+        step == total || (self.save_steps > 0 && step.is_multiple_of(self.save_steps))
+    }
+
     /// warmup (the first step of a warmup runs at lr 0, as there).
     pub fn lr_at(&self, step: usize, total: usize) -> f64 {
         let factor = if step < self.warmup_steps {
