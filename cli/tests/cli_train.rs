@@ -194,6 +194,6 @@ fn mine_train_crash_resume_and_use_the_adapter() {
     };
     assert_eq!(dense.adapter.as_deref(), Some(adapter));
     let signature: drbench_native::encoders::signature::EncoderSignature =
-        serde_json::from_str(&record.retriever).unwrap();
-    assert!(signature.adapter.is_some_and(|a| !a.merged && a.sha256.len() == 64), "{}", record.retriever);
+        serde_json::from_str(record.retriever.json()).unwrap();
+    assert!(signature.adapter.is_some_and(|a| !a.merged && a.sha256.len() == 64), "{}", record.retriever.json());
 }

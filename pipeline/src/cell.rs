@@ -16,7 +16,7 @@ use drbench_harness::metrics::{EvalOptions, Evaluation, Measure, evaluate_run};
 use crate::error::{PipelineError, Result};
 use crate::progress::Progress;
 use crate::record::{
-    CellFiles, CellSettings, Counts, DrbenchRecord, EncodingStats, RECORD_FORMAT, Timings, write_cell,
+    CellFiles, CellSettings, Counts, Described, DrbenchRecord, EncodingStats, RECORD_FORMAT, Timings, write_cell,
 };
 use crate::retriever::Bm25Spec;
 use crate::task::Task;
@@ -306,7 +306,7 @@ pub fn cell_record(
         task: settings.task.clone(),
         split: settings.split.clone(),
         settings: settings.clone(),
-        retriever: out.retriever.clone(),
+        retriever: Described::of(&out.retriever),
         device: device.map(str::to_string),
         timings_s: out.timings,
         encoding,

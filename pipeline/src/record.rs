@@ -153,8 +153,9 @@ pub struct DrbenchRecord {
     pub split: String,
     /// What made these numbers.
     pub settings: CellSettings,
-    /// The BM25 index's description, or the encoder's signature.
-    pub retriever: String,
+    /// The BM25 index's description (a string), or the encoder's signature (its canonical JSON, as it keys the
+    /// embedding cache).
+    pub retriever: Described,
     /// Where a dense model ran (`cpu`, `cuda`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
@@ -167,6 +168,35 @@ pub struct DrbenchRecord {
     pub counts: Counts,
     /// How the means were taken.
     pub conventions: String,
+}
+
+/// A retriever's self-description kept as the JSON it is: a signature's canonical JSON stays an object, any other
+/// text becomes a JSON string. Compared by its text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Described(Box<serde_json::value::RawValue>);
+
+impl Described {
+    /// `text` as JSON when it is a JSON object (a canonical signature), else as a JSON string.
+    pub fn of(text: &str) -> Described {
+        let raw = if text.trim_start().starts_with('{') {
+            serde_json::value::RawValue::from_string(text.to_string()).ok()
+        } else {
+            None
+        };
+        Described(raw.unwrap_or_else(|| serde_json::value::to_raw_value(text).expect("a string serialises")))
+    }
+
+    /// The JSON text.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for Described {
+    fn eq(&self, other: &Described) -> bool {
+        self.json() == other.json()
+    }
 }
 
 /// The identity fields of drbench's part, in any format (what reports need).

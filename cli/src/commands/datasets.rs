@@ -4,11 +4,11 @@ use std::io::Write;
 
 use anyhow::bail;
 use clap::Subcommand;
-use drbench_native::store::{Origin, Store, verify};
+use drbench_native::store::{Origin, Store, model_files, verify};
 
 #[derive(Debug, Subcommand)]
 pub enum DatasetsCommand {
-    /// List registered datasets and whether a verified copy is available locally.
+    /// List registered datasets and model files, and whether a copy is available locally.
     List,
     /// Make a dataset available (cache → mirror → official source), verify it and print its folder.
     Fetch {
@@ -52,6 +52,11 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
                     spec.counts.get("docs").map_or("?".into(), |d| d.to_string()),
                     spec.total_size() as f64 / 1e6,
                 )?;
+            }
+            writeln!(out, "\n{:<36} {:>8}  local copy (model files: `registry:NAME`)", "model file", "MB")?;
+            for m in store.registry.models() {
+                let local = if model_files::cached_path(&store, m).is_file() { "cache" } else { "-" };
+                writeln!(out, "{:<36} {:>8.1}  {local}", m.name, m.size as f64 / 1e6)?;
             }
         }
         DatasetsCommand::Fetch { name, allow_unpinned } => {

@@ -31,7 +31,7 @@ pub const HASHED_FILE_LIMIT: u64 = 1 << 30;
 pub enum FileIdentity {
     /// By content: moving or touching the file keeps the identity.
     Sha256 {
-        /// File name (not the path, so that moved files keep their identity).
+        /// File name relative to the model's folder (not the full path, so that moved files keep their identity).
         name: String,
         /// Lowercase hex.
         sha256: String,
@@ -48,12 +48,16 @@ pub enum FileIdentity {
 }
 
 impl FileIdentity {
-    /// The identity of `path`.
-    pub fn of(path: &Path) -> Result<FileIdentity> {
+    /// The identity of `path`, named relative to `folder` when it lies inside it (else by its file name).
+    pub fn of(folder: &Path, path: &Path) -> Result<FileIdentity> {
         let meta = std::fs::metadata(path).map_err(|e| ModelError::file(path, e.to_string()))?;
         if meta.len() <= HASHED_FILE_LIMIT {
             let sha256 = crate::store::verify::sha256_file(path).map_err(|e| ModelError::file(path, e.to_string()))?;
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let relative = path.strip_prefix(folder).ok().filter(|r| !r.as_os_str().is_empty());
+            let name = relative.map_or_else(
+                || path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                |r| r.to_string_lossy().into_owned(),
+            );
             return Ok(FileIdentity::Sha256 { name, sha256 });
         }
         let mtime =
@@ -142,8 +146,8 @@ fn weight_files(files: &ModelFiles) -> Vec<std::path::PathBuf> {
     }
 }
 
-fn identities(paths: &[std::path::PathBuf]) -> Result<Vec<FileIdentity>> {
-    paths.iter().map(|p| FileIdentity::of(p)).collect()
+fn identities(folder: &Path, paths: &[std::path::PathBuf]) -> Result<Vec<FileIdentity>> {
+    paths.iter().map(|p| FileIdentity::of(folder, p)).collect()
 }
 
 /// The tokenizer files of `dir` that exist (tokenizer.json is required).
@@ -175,8 +179,8 @@ impl EncoderSignature {
         };
         Ok(EncoderSignature {
             version: SIGNATURE_VERSION,
-            weights: identities(&weight_files(&spec.files))?,
-            tokenizer: identities(&tokenizer_files(&tokenizer_dir))?,
+            weights: identities(&spec.files.folder(), &weight_files(&spec.files))?,
+            tokenizer: identities(&tokenizer_dir, &tokenizer_files(&tokenizer_dir))?,
             mode: spec.mode,
             max_length: spec.max_length,
             precision: spec.precision,
@@ -191,8 +195,8 @@ impl EncoderSignature {
     pub fn of_int8_bert(file: &Path, tokenizer_dir: &Path, mode: Mode) -> Result<EncoderSignature> {
         Ok(EncoderSignature {
             version: SIGNATURE_VERSION,
-            weights: vec![FileIdentity::of(file)?],
-            tokenizer: identities(&tokenizer_files(tokenizer_dir))?,
+            weights: vec![FileIdentity::of(file.parent().unwrap_or(file), file)?],
+            tokenizer: identities(tokenizer_dir, &tokenizer_files(tokenizer_dir))?,
             mode,
             max_length: None,
             precision: Precision::F32,

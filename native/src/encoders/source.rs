@@ -35,6 +35,11 @@ pub enum ModelFiles {
 impl ModelFiles {
     /// The folder holding tokenizer files by default (the GGUF's own folder for a GGUF).
     pub fn default_tokenizer_dir(&self) -> PathBuf {
+        self.folder()
+    }
+
+    /// The folder holding the model (the folder itself, or the GGUF file's folder).
+    pub fn folder(&self) -> PathBuf {
         match self {
             ModelFiles::Folder(d) => d.clone(),
             ModelFiles::Gguf(f) => f.parent().map(Path::to_path_buf).unwrap_or_default(),
