@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::Args;
 use drbench_harness::metrics::{EvalOptions, Evaluation, Measure, evaluate_run_file};
-use drbench_harness::stats::{holm, paired_bootstrap_ci, paired_t_test};
+use drbench_harness::stats::{BootstrapSettings, compare_evaluations};
 use serde_json::json;
 
 use super::inputs::QrelsArgs;
@@ -50,49 +50,37 @@ pub fn run(a: CompareArgs) -> anyhow::Result<std::process::ExitCode> {
     let opts = EvalOptions { measures: measures.clone(), complete: a.complete, remove_query_self: a.remove_query_self };
     let evals: Vec<Evaluation> =
         a.runs.iter().map(|r| evaluate_run_file(r, &qrels, &opts, 0)).collect::<Result<_, _>>()?;
-    let base = &evals[0];
+    let settings = BootstrapSettings { resamples: a.bootstrap, level: a.level, seed: a.seed };
     let mut results = Vec::new();
     for (run, other) in a.runs.iter().zip(&evals).skip(1) {
-        let common: Vec<&String> = base.per_query.keys().filter(|q| other.per_query.contains_key(*q)).collect();
-        let dropped = base.per_query.len().max(other.per_query.len()) - common.len();
-        if dropped > 0 {
+        let comparison = compare_evaluations(&evals[0], other, settings)?;
+        if comparison.unpaired > 0 {
             eprintln!(
-                "drbench: warning: {dropped} queries are evaluated in only one run and are left out of the pairing \
-                 (use --complete to score them as 0)"
+                "drbench: warning: {} queries are evaluated in only one run and are left out of the pairing \
+                 (use --complete to score them as 0)",
+                comparison.unpaired
             );
         }
-        if common.len() < 2 {
-            bail!("fewer than 2 queries are evaluated in both runs");
-        }
-        let mut rows = Vec::new();
-        for (i, m) in measures.iter().enumerate() {
-            let xa: Vec<f64> = common.iter().map(|q| base.per_query[*q][i]).collect();
-            let xb: Vec<f64> = common.iter().map(|q| other.per_query[*q][i]).collect();
-            let t = paired_t_test(&xb, &xa)?;
-            let ci = paired_bootstrap_ci(&xb, &xa, a.bootstrap, a.level, a.seed)?;
-            let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
-            rows.push((m.to_string(), mean(&xa), mean(&xb), t, ci));
-        }
-        let adjusted = holm(&rows.iter().map(|r| r.3.p).collect::<Vec<_>>());
-        results.push((run.clone(), common.len(), rows, adjusted));
+        results.push((run.clone(), comparison));
     }
     let mut out = std::io::stdout().lock();
     if a.json {
         let v: Vec<_> = results
             .iter()
-            .map(|(run, n, rows, adj)| {
-                let per: serde_json::Map<String, serde_json::Value> = rows
+            .map(|(run, c)| {
+                let per: serde_json::Map<String, serde_json::Value> = c
+                    .measures
                     .iter()
-                    .zip(adj)
-                    .map(|((m, ma, mb, t, ci), ph)| {
+                    .map(|m| {
                         (
-                            m.clone(),
-                            json!({"baseline": ma, "run": mb, "diff": mb - ma, "t": t.t, "df": t.df, "p": t.p,
-                                   "p_holm": ph, "ci_low": ci.low, "ci_high": ci.high, "ci_level": ci.level}),
+                            m.measure.to_string(),
+                            json!({"baseline": m.baseline, "run": m.run, "diff": m.diff, "t": m.t_test.t,
+                                   "df": m.t_test.df, "p": m.t_test.p, "p_holm": m.p_holm, "ci_low": m.ci.low,
+                                   "ci_high": m.ci.high, "ci_level": m.ci.level}),
                         )
                     })
                     .collect();
-                json!({"baseline": a.runs[0], "run": run, "queries": n, "measures": per})
+                json!({"baseline": a.runs[0], "run": run, "queries": c.queries, "measures": per})
             })
             .collect();
         let v = if v.len() == 1 { v.into_iter().next().unwrap() } else { serde_json::Value::Array(v) };
@@ -100,8 +88,14 @@ pub fn run(a: CompareArgs) -> anyhow::Result<std::process::ExitCode> {
         writeln!(out)?;
         return Ok(std::process::ExitCode::SUCCESS);
     }
-    for (run, n, rows, adj) in &results {
-        writeln!(out, "baseline: {}\nrun:      {}\nqueries:  {n} (paired)", a.runs[0].display(), run.display())?;
+    for (run, c) in &results {
+        writeln!(
+            out,
+            "baseline: {}\nrun:      {}\nqueries:  {} (paired)",
+            a.runs[0].display(),
+            run.display(),
+            c.queries
+        )?;
         writeln!(
             out,
             "{:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9}  {:.0}% CI of diff",
@@ -114,16 +108,20 @@ pub fn run(a: CompareArgs) -> anyhow::Result<std::process::ExitCode> {
             "p(Holm)",
             a.level * 100.0
         )?;
-        for ((m, ma, mb, t, ci), ph) in rows.iter().zip(adj) {
-            let mark = if *ph < 0.05 { " *" } else { "" };
+        for m in &c.measures {
+            let mark = if m.p_holm < 0.05 { " *" } else { "" };
             writeln!(
                 out,
-                "{m:<10} {ma:>8.4} {mb:>8.4} {:>+8.4} {:>8.3} {:>9.2e} {ph:>9.2e}  [{:+.4}, {:+.4}]{mark}",
-                mb - ma,
-                t.t,
-                t.p,
-                ci.low,
-                ci.high
+                "{:<10} {:>8.4} {:>8.4} {:>+8.4} {:>8.3} {:>9.2e} {:>9.2e}  [{:+.4}, {:+.4}]{mark}",
+                m.measure.to_string(),
+                m.baseline,
+                m.run,
+                m.diff,
+                m.t_test.t,
+                m.t_test.p,
+                m.p_holm,
+                m.ci.low,
+                m.ci.high
             )?;
         }
         writeln!(out, "(* = significant at p < 0.05 after Holm correction across measures)\n")?;

@@ -25,12 +25,7 @@ pub struct MergeArgs {
 pub fn run(a: MergeArgs) -> anyhow::Result<std::process::ExitCode> {
     let mut merged = Run::new();
     for path in &a.runs {
-        let part = read_trec_run(path, Strictness::Strict)?.value;
-        for (qid, docs) in part.iter() {
-            for d in docs {
-                merged.push(qid, d.docid.clone(), d.score);
-            }
-        }
+        merged.absorb(read_trec_run(path, Strictness::Strict)?.value);
     }
     merged.truncate(a.k);
     write_trec_run(&a.out, &merged, &a.tag)?;

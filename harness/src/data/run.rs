@@ -35,6 +35,13 @@ impl Run {
         docs.push(ScoredDoc { docid: docid.into(), score });
     }
 
+    /// Adds every row of `other` (e.g. the run of another shard of the corpus) to this run's queries.
+    pub fn absorb(&mut self, other: Run) {
+        for (qid, docs) in other.queries {
+            self.queries.entry(qid).or_default().extend(docs);
+        }
+    }
+
     /// Replaces `qid`'s list.
     pub fn insert_query(&mut self, qid: impl Into<String>, docs: Vec<ScoredDoc>) {
         self.queries.insert(qid.into(), docs);

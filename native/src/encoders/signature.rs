@@ -246,3 +246,88 @@ pub fn legacy_v1(spec: &EncoderSpec) -> Result<Option<String>> {
     }
     Ok(Some(s))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encoders::device::DeviceKind;
+
+    fn spec(dir: &Path) -> EncoderSpec {
+        EncoderSpec {
+            files: ModelFiles::Folder(dir.to_path_buf()),
+            tokenizer: None,
+            mode: Mode::Promptreps,
+            max_length: Some(512),
+            device: DeviceKind::Cpu,
+            precision: Precision::Bf16,
+            gguf: GgufWeights::Dequantized,
+            normalize: true,
+            batch_size: 16,
+            max_batch_tokens: None,
+            adapter: None,
+            merge_adapter: false,
+        }
+    }
+
+    fn model_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in [("config.json", "{}"), ("model.safetensors", "weights"), ("tokenizer.json", "{}")] {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
+
+    /// drbench 0.1 built its cache signature from `{:?}` output; the frozen spelling must give the same bytes.
+    #[test]
+    fn the_legacy_signature_is_drbench_0_1s_string() {
+        let dir = model_dir();
+        let s = spec(dir.path());
+        let id = s.files.legacy_identity();
+        assert_eq!(
+            legacy_v1(&s).unwrap().unwrap(),
+            format!("{id}|mode=Promptreps|max=Some(512)|bf16|Dequantized|norm=true")
+        );
+        let other = EncoderSpec {
+            mode: Mode::Mean,
+            max_length: None,
+            precision: Precision::F32,
+            gguf: GgufWeights::Quantized,
+            normalize: false,
+            ..s
+        };
+        assert_eq!(legacy_v1(&other).unwrap().unwrap(), format!("{id}|mode=Mean|max=None|f32|Quantized|norm=false"));
+    }
+
+    /// The canonical form is stable: the same settings give the same text, any setting that changes vectors
+    /// changes it, and options left unset are left out (so adding one later keeps existing keys).
+    #[test]
+    fn the_canonical_signature_is_stable_and_complete() {
+        let dir = model_dir();
+        let s = spec(dir.path());
+        let a = EncoderSignature::of_spec(&s).unwrap();
+        assert_eq!(a.canonical(), EncoderSignature::of_spec(&s).unwrap().canonical());
+        assert!(!a.canonical().contains("adapter") && !a.canonical().contains("gguf_weights"), "{}", a.canonical());
+        assert_eq!(serde_json::from_str::<EncoderSignature>(&a.canonical()).unwrap(), a);
+        let changed = [
+            EncoderSpec { max_length: Some(256), ..s.clone() },
+            EncoderSpec { precision: Precision::F32, ..s.clone() },
+            EncoderSpec { mode: Mode::Eos, ..s.clone() },
+            EncoderSpec { normalize: false, ..s.clone() },
+        ];
+        for c in changed {
+            assert_ne!(EncoderSignature::of_spec(&c).unwrap().canonical(), a.canonical(), "{c:?}");
+        }
+        std::fs::write(dir.path().join("tokenizer.json"), "{\"changed\": 1}").unwrap();
+        assert_ne!(EncoderSignature::of_spec(&s).unwrap().canonical(), a.canonical(), "the tokenizer is part of it");
+        // Moving the folder keeps content-identified files' identity.
+        let moved = tempfile::tempdir().unwrap();
+        for f in ["config.json", "model.safetensors", "tokenizer.json"] {
+            std::fs::copy(dir.path().join(f), moved.path().join(f)).unwrap();
+        }
+        assert_eq!(
+            EncoderSignature::of_spec(&spec(moved.path())).unwrap().canonical(),
+            EncoderSignature::of_spec(&s).unwrap().canonical()
+        );
+        assert!(EncoderSignature::of_spec(&EncoderSpec { precision: Precision::Auto, ..s }).is_err());
+    }
+}
