@@ -156,9 +156,13 @@ impl EmbeddingCache {
             let old = root.join(format!("{key:016x}"));
             let recorded = std::fs::read_to_string(old.join(LEGACY_SIGNATURE)).unwrap_or_default();
             if recorded.lines().next() == Some(legacy.as_str()) {
-                std::fs::rename(&old, &dir).map_err(|e| io(&dir, e))?;
+                // Another process (`--shard i/n`) may adopt it at the same moment: then the folder is there.
+                match std::fs::rename(&old, &dir) {
+                    Ok(()) => origin = CacheOrigin::Adopted(old),
+                    Err(_) if dir.is_dir() => {}
+                    Err(e) => return Err(io(&dir, e)),
+                }
                 let _ = std::fs::remove_file(dir.join(LEGACY_SIGNATURE));
-                origin = CacheOrigin::Adopted(old);
             }
         }
         std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;

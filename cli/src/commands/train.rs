@@ -157,10 +157,11 @@ pub fn run(a: TrainArgs) -> anyhow::Result<std::process::ExitCode> {
 
     let files = resolve_model(&a.model, &Store::from_env())?;
     let dev = device(a.device)?;
+    let dtype = a.dtype.resolve(a.device).dtype();
     let t_load = Instant::now();
     let model = match &files {
-        ModelFiles::Folder(d) => load_hf(d, a.dtype.dtype(), &dev)?,
-        ModelFiles::Gguf(f) => load_gguf(f, GgufWeights::Dequantized, a.dtype.dtype(), &dev)?,
+        ModelFiles::Folder(d) => load_hf(d, dtype, &dev)?,
+        ModelFiles::Gguf(f) => load_gguf(f, GgufWeights::Dequantized, dtype, &dev)?,
     };
     let tok_dir = a.tokenizer.clone().unwrap_or_else(|| files.default_tokenizer_dir());
     let tokenizer = load_tokenizer(&tok_dir.join("tokenizer.json"))?;
