@@ -1,4 +1,5 @@
-//! The `drbench` command line: evaluation, significance tests and the dataset store.
+//! The `drbench` command line: clap arguments mapped onto the libraries' types (pipeline cells, bench, demo,
+//! training, evaluation, significance tests, the dataset store), progress bars and printing; no pipeline logic.
 
 mod commands;
 

@@ -21,6 +21,12 @@ pub fn shared_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
 }
 
+/// Whether the expensive tier runs (`DRBENCH_SLOW=1`): checks that take minutes on 2 cores beyond what the default
+/// tier covers (the same switch as `native/tests/common::slow_tier`).
+pub fn slow_tier() -> bool {
+    std::env::var_os("DRBENCH_SLOW").is_some_and(|v| v == "1")
+}
+
 /// The Qwen2.5-Coder-0.5B-Instruct GGUF (`$DRBENCH_QWEN_GGUF`, else where
 /// ../shared/tools/fetch-qwen2.5-coder-0.5b-gguf.sh puts it; `scripts/test` fetches it first).
 pub fn qwen_gguf() -> PathBuf {

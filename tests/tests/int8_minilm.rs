@@ -6,7 +6,10 @@
 //!    lavapipe on CPU-only machines) and the CPU encoder: cosine ≥ 0.99 from candle f32 and nDCG@10 within 0.01 of
 //!    it (issue 7's bar), and — the tighter check that the code computes what it should — equal to candle on the
 //!    same int8 weights (cosine ≥ 0.9999). It drives the page's own `Retriever` (wasm's tokenizer included: its
-//!    token ids must equal the native tokenizer's).
+//!    token ids must equal the native tokenizer's). On lavapipe the wgpu kernels run ~3× slower than the CPU
+//!    encoder (~4 minutes for the 330 texts on 2 cores), so by default they encode the queries and every fifth
+//!    document, held to the cosine bounds text by text; `DRBENCH_SLOW=1` encodes all and checks nDCG@10 too (the
+//!    browser tier checks WebGPU's nDCG@10 on every run).
 
 use candle_core::Device;
 use drbench_harness::data::SubsetSpec;
@@ -17,7 +20,7 @@ use drbench_native::encoders::bert::{BertEncoder, BertOptions};
 use drbench_native::encoders::quantize::quantize_bert;
 use drbench_pipeline::cell::{CellOptions, evaluate_embeddings};
 use drbench_pipeline::task::Task;
-use drbench_tests::{min_cosine, mirror_task, shared_dir};
+use drbench_tests::{min_cosine, mirror_task, shared_dir, slow_tier};
 use drbench_wasm::encoder::Backend;
 use drbench_wasm::retriever::Retriever;
 
@@ -74,20 +77,28 @@ fn int8_minilm_on_candle_and_wgpu_stays_within_bounds_of_f32() {
                 assert_eq!(retriever.tokenizer().ids(text).unwrap(), native, "token ids of {text:?}");
             }
         }
+        let every = if backend == Backend::Gpu && !slow_tier() { 5 } else { 1 };
+        let sample: Vec<usize> = (0..docs.len()).step_by(every).collect();
+        let sampled = |emb: &[f32]| -> Vec<f32> {
+            sample.iter().flat_map(|&i| emb[i * dim..(i + 1) * dim].iter().copied()).collect()
+        };
+        let texts: Vec<&str> = sample.iter().map(|&i| docs[i]).collect();
         let t = std::time::Instant::now();
-        let gd = pollster::block_on(retriever.encode(&docs, |_, _| {})).unwrap();
+        let gd = pollster::block_on(retriever.encode(&texts, |_, _| {})).unwrap();
         let gq = pollster::block_on(retriever.encode(&queries, |_, _| {})).unwrap();
         let secs = t.elapsed().as_secs_f64();
-        let vs_f32 = min_cosine(&gd, &fd, dim).min(min_cosine(&gq, &fq, dim));
-        let vs_int8 = min_cosine(&gd, &id8, dim).min(min_cosine(&gq, &iq8, dim));
-        let n = dense_ndcg10(&task, &gd, &gq, dim);
+        let vs_f32 = min_cosine(&gd, &sampled(&fd), dim).min(min_cosine(&gq, &fq, dim));
+        let vs_int8 = min_cosine(&gd, &sampled(&id8), dim).min(min_cosine(&gq, &iq8, dim));
+        let n = (every == 1).then(|| dense_ndcg10(&task, &gd, &gq, dim));
         eprintln!(
-            "{backend:?} on {device}: {} texts in {secs:.1}s; nDCG@10 {n:.4} vs candle f32 {n_f32:.4}; min cosine vs \
-             f32 {vs_f32:.5}, vs candle int8 {vs_int8:.6}",
-            docs.len() + queries.len()
+            "{backend:?} on {device}: {} texts in {secs:.1}s; nDCG@10 {n:.4?} vs candle f32 {n_f32:.4}; min cosine \
+             vs f32 {vs_f32:.5}, vs candle int8 {vs_int8:.6}",
+            texts.len() + queries.len()
         );
         assert!(vs_int8 >= 0.9999, "{backend:?} differs from candle on the same int8 weights: min cosine {vs_int8}");
         assert!(vs_f32 >= 0.99, "{backend:?}: an embedding is at cosine {vs_f32} from candle f32");
-        assert!((n - n_f32).abs() <= 0.01, "nDCG@10 {backend:?} {n} vs f32 {n_f32}");
+        if let Some(n) = n {
+            assert!((n - n_f32).abs() <= 0.01, "nDCG@10 {backend:?} {n} vs f32 {n_f32}");
+        }
     }
 }

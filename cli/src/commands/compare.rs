@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::Args;
 use drbench_harness::metrics::{EvalOptions, Evaluation, Measure, evaluate_run_file};
-use drbench_harness::stats::{BootstrapSettings, compare_evaluations};
-use serde_json::json;
+use drbench_harness::stats::{BootstrapSettings, Comparison, compare_evaluations};
+use serde::Serialize;
 
 use super::inputs::QrelsArgs;
 
@@ -65,26 +65,12 @@ pub fn run(a: CompareArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     let mut out = std::io::stdout().lock();
     if a.json {
-        let v: Vec<_> = results
-            .iter()
-            .map(|(run, c)| {
-                let per: serde_json::Map<String, serde_json::Value> = c
-                    .measures
-                    .iter()
-                    .map(|m| {
-                        (
-                            m.measure.to_string(),
-                            json!({"baseline": m.baseline, "run": m.run, "diff": m.diff, "t": m.t_test.t,
-                                   "df": m.t_test.df, "p": m.t_test.p, "p_holm": m.p_holm, "ci_low": m.ci.low,
-                                   "ci_high": m.ci.high, "ci_level": m.ci.level}),
-                        )
-                    })
-                    .collect();
-                json!({"baseline": a.runs[0], "run": run, "queries": c.queries, "measures": per})
-            })
-            .collect();
-        let v = if v.len() == 1 { v.into_iter().next().unwrap() } else { serde_json::Value::Array(v) };
-        serde_json::to_writer(&mut out, &v)?;
+        let v: Vec<ComparisonJson> = results.iter().map(|(run, c)| ComparisonJson::new(&a.runs[0], run, c)).collect();
+        if let [one] = v.as_slice() {
+            serde_json::to_writer(&mut out, one)?;
+        } else {
+            serde_json::to_writer(&mut out, &v)?;
+        }
         writeln!(out)?;
         return Ok(std::process::ExitCode::SUCCESS);
     }
@@ -127,4 +113,59 @@ pub fn run(a: CompareArgs) -> anyhow::Result<std::process::ExitCode> {
         writeln!(out, "(* = significant at p < 0.05 after Holm correction across measures)\n")?;
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// One comparison as `--json` prints it: a run against the baseline, each measure's figures flat under its name.
+#[derive(Serialize)]
+struct ComparisonJson<'a> {
+    baseline: &'a std::path::Path,
+    run: &'a std::path::Path,
+    queries: usize,
+    /// In the order of `--measures`, keyed by the measure's name.
+    #[serde(serialize_with = "in_order")]
+    measures: Vec<(String, MeasureJson)>,
+}
+
+fn in_order<S: serde::Serializer>(pairs: &[(String, MeasureJson)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
+}
+
+/// One measure of [`ComparisonJson`].
+#[derive(Serialize)]
+struct MeasureJson {
+    baseline: f64,
+    run: f64,
+    diff: f64,
+    t: f64,
+    df: f64,
+    p: f64,
+    p_holm: f64,
+    ci_low: f64,
+    ci_high: f64,
+    ci_level: f64,
+}
+
+impl<'a> ComparisonJson<'a> {
+    fn new(baseline: &'a std::path::Path, run: &'a std::path::Path, c: &Comparison) -> Self {
+        let measures = c
+            .measures
+            .iter()
+            .map(|m| {
+                let figures = MeasureJson {
+                    baseline: m.baseline,
+                    run: m.run,
+                    diff: m.diff,
+                    t: m.t_test.t,
+                    df: m.t_test.df,
+                    p: m.t_test.p,
+                    p_holm: m.p_holm,
+                    ci_low: m.ci.low,
+                    ci_high: m.ci.high,
+                    ci_level: m.ci.level,
+                };
+                (m.measure.to_string(), figures)
+            })
+            .collect();
+        ComparisonJson { baseline, run, queries: c.queries, measures }
+    }
 }

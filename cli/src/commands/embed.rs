@@ -81,12 +81,19 @@ pub fn run(a: EmbedArgs) -> anyhow::Result<std::process::ExitCode> {
     let dim = encoder.dim();
     drbench_harness::io::atomic::write_atomic(&a.out, |w| {
         for (i, id) in ids.iter().enumerate() {
-            let v = serde_json::json!({ "id": id, "embedding": &emb[i * dim..(i + 1) * dim] });
-            serde_json::to_writer(&mut *w, &v)?;
+            let line = EmbeddingLine { id, embedding: &emb[i * dim..(i + 1) * dim] };
+            serde_json::to_writer(&mut *w, &line)?;
             writeln!(w)?;
         }
         Ok(())
     })?;
     eprintln!("{} embeddings of dimension {dim} written to {}", ids.len(), a.out.display());
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// One line of the JSONL `drbench embed` writes.
+#[derive(serde::Serialize)]
+struct EmbeddingLine<'a> {
+    id: &'a str,
+    embedding: &'a [f32],
 }

@@ -15,6 +15,12 @@ pub fn shared() -> PathBuf {
     std::env::var_os("DRBENCH_SHARED").map(PathBuf::from).unwrap_or_else(|| root().join("../shared"))
 }
 
+/// Whether the expensive tier runs (`DRBENCH_SLOW=1`): checks that take minutes on 2 cores beyond what the
+/// default tier already covers, e.g. candle's quantized GGUF matmuls over every golden input.
+pub fn slow_tier() -> bool {
+    std::env::var_os("DRBENCH_SLOW").is_some_and(|v| v == "1")
+}
+
 /// The candle devices every parity test body runs on: the CPU, plus the first CUDA GPU when drbench is built with
 /// `--features cuda`. `DRBENCH_TEST_DEVICES=cpu,cuda` (any subset) narrows the list; a CUDA device that is asked
 /// for but cannot be opened fails the test rather than skipping it.
