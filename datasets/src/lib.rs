@@ -95,6 +95,16 @@ pub struct DatasetSpec {
     /// Drop a hit whose id equals the query id (ArguAna, Quora), as Pyserini's `--remove-query` and BEIR do.
     #[serde(default)]
     pub remove_query_self: bool,
+    /// The Hugging Face hub source, pinned: `hf://datasets/ORG/NAME@COMMIT[#SUBSET]` (MTEB's task definitions'
+    /// revisions); empty when there is none.
+    #[serde(default)]
+    pub hub: String,
+    /// The hub repository holding the qrels when the main one does not (the older `NAME-qrels` pair).
+    #[serde(default)]
+    pub hub_qrels: String,
+    /// Which fields make a document's text, as the study and MTEB build it (e.g. "title + text").
+    #[serde(default)]
+    pub document_fields: String,
     /// Files with checksums.
     #[serde(default)]
     pub files: Vec<FileSpec>,

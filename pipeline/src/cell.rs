@@ -305,6 +305,7 @@ pub fn cell_record(
         model: model.to_string(),
         task: settings.task.clone(),
         split: settings.split.clone(),
+        dataset_revision: task.source.revision.clone(),
         settings: settings.clone(),
         retriever: Described::of(&out.retriever),
         device: device.map(str::to_string),

@@ -151,6 +151,9 @@ pub struct DrbenchRecord {
     pub task: String,
     /// Split.
     pub split: String,
+    /// The data's source at the revision it resolved to (`hf://datasets/ORG/NAME@COMMIT`), for hub datasets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_revision: Option<String>,
     /// What made these numbers.
     pub settings: CellSettings,
     /// The BM25 index's description (a string), or the encoder's signature (its canonical JSON, as it keys the

@@ -2,8 +2,8 @@
 //! passes in, and what is known of it before loading (its name, split, MTEB name, query-self removal).
 
 use drbench_harness::data::{Collection, Qrels, SubsetSpec, cut_subset};
-use drbench_harness::io::BeirFolder;
 use drbench_native::store::Store;
+use drbench_native::store::hub::HubRef;
 
 use crate::error::{PipelineError, Result};
 
@@ -20,6 +20,13 @@ pub struct TaskInfo {
     pub remove_query_self: bool,
 }
 
+/// Where a loaded task's data came from, for the record.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TaskSource {
+    /// A hub dataset's reference at the commit it resolved to (None for folders, the mirror, archives).
+    pub revision: Option<String>,
+}
+
 /// Everything a retriever needs for one dataset split.
 #[derive(Debug)]
 pub struct Task {
@@ -31,6 +38,8 @@ pub struct Task {
     pub queries: Collection,
     /// Qrels of the split.
     pub qrels: Qrels,
+    /// Where the data came from.
+    pub source: TaskSource,
 }
 
 impl Task {
@@ -51,7 +60,12 @@ impl Task {
 
 /// What `dataset` (registry name or BEIR folder) is, with `split` or the dataset's default split.
 pub fn describe_task(store: &Store, dataset: &str, split: Option<&str>) -> Result<TaskInfo> {
-    if std::path::Path::new(dataset).is_dir() {
+    let is_dir = std::path::Path::new(dataset).is_dir();
+    let is_hub = !is_dir && HubRef::looks_like(dataset);
+    if is_hub {
+        HubRef::parse(dataset)?;
+    }
+    if is_dir || is_hub {
         return Ok(TaskInfo {
             name: dataset.to_string(),
             split: split.unwrap_or("test").to_string(),
@@ -80,26 +94,26 @@ pub fn describe_task(store: &Store, dataset: &str, split: Option<&str>) -> Resul
 pub fn load_task(store: &Store, dataset: &str, split: Option<&str>) -> Result<Task> {
     let info = describe_task(store, dataset, split)?;
     let resolved = store.resolve(dataset)?;
-    let folder = BeirFolder::open(resolved.folder.clone()).map_err(|e| PipelineError::Task {
+    let files = resolved.files().map_err(|e| PipelineError::Task {
         task: match &resolved.spec {
             Some(spec) if !spec.note.is_empty() => format!("{}: {}", spec.name, spec.note),
             _ => info.name.clone(),
         },
         message: e.to_string(),
     })?;
-    let qrels = folder.qrels(&info.split)?;
-    let corpus = folder.corpus()?;
-    let queries = folder.queries()?.filter(|q| qrels.get(q.id).is_some());
+    let qrels = files.qrels(&info.split)?;
+    let corpus = files.corpus()?;
+    let queries = files.queries()?.filter(|q| qrels.get(q.id).is_some());
     if queries.len() != qrels.len() {
         let missing: Vec<&str> = qrels.query_ids().into_iter().filter(|q| queries.find(q).is_none()).take(5).collect();
         return Err(PipelineError::Task {
-            task: folder.root().display().to_string(),
+            task: resolved.revision().unwrap_or_else(|| resolved.folder.display().to_string()),
             message: format!(
-                "{} judged queries of split {} are missing from queries.jsonl (e.g. {missing:?})",
+                "{} judged queries of split {} are missing from the queries (e.g. {missing:?})",
                 qrels.len() - queries.len(),
                 info.split
             ),
         });
     }
-    Ok(Task { info, corpus, queries, qrels })
+    Ok(Task { info, corpus, queries, qrels, source: TaskSource { revision: resolved.revision() } })
 }

@@ -53,6 +53,7 @@ fn record(settings: CellSettings) -> DrbenchRecord {
         model: "m".into(),
         task: settings.task.clone(),
         split: settings.split.clone(),
+        dataset_revision: None,
         settings,
         retriever: Described::of(r#"{"version":2,"mode":"mean"}"#),
         device: Some("cpu".into()),

@@ -1,7 +1,11 @@
 //! Helpers shared by the golden-result tests — test configuration only, the pipeline they run is
 //! `drbench_pipeline`'s: locating ../shared, a store over its mirror with a private cache, an ArguAna-style task
 //! made from real SciFact data, and turning an evaluation into a snapshot (means and per-query values rounded to
-//! 4 decimals, with the settings that produced them).
+//! 4 decimals, with the settings that produced them), and a stand-in of the Hugging Face hub with repositories
+//! made from real tasks in each layout the store reads.
+
+pub mod hub_fixtures;
+pub mod hub_standin;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

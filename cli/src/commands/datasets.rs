@@ -4,23 +4,29 @@ use std::io::Write;
 
 use anyhow::bail;
 use clap::Subcommand;
-use drbench_native::store::{Origin, Store, model_files, verify};
+use drbench_native::store::hub::HubRef;
+use drbench_native::store::{Origin, Resolved, Store, model_files, verify};
 
 #[derive(Debug, Subcommand)]
 pub enum DatasetsCommand {
     /// List registered datasets and model files, and whether a copy is available locally.
     List,
-    /// Make a dataset available (cache → mirror → official source), verify it and print its folder.
+    /// Make a dataset available (cache → mirror → hub or official source), verify it and print its folder.
+    ///
+    /// A hub dataset (`hf://datasets/ORG/NAME@REVISION[#SUBSET]`, or a registry entry with a hub source) goes
+    /// into the standard Hugging Face cache (HF_HUB_CACHE / HF_HOME), shared with Python tools; an interrupted
+    /// download resumes on the next call. HF_TOKEN for gated repositories, HF_HUB_OFFLINE=1 for the cache only.
     Fetch {
-        /// Registry name, e.g. beir/scifact (or scifact).
+        /// Registry name (beir/scifact, or scifact), or a hub reference hf://datasets/ORG/NAME@REVISION.
         name: String,
         /// Allow downloading an official archive whose sha256 the registry does not pin.
         #[arg(long)]
         allow_unpinned: bool,
     },
-    /// Check every registered file (size and sha256) of the local copies of a dataset.
+    /// Check every registered file (size and sha256) of the local copies of a dataset; for a hub dataset, every
+    /// cached file against its blob's sha256 (LFS) or git sha1.
     Verify {
-        /// Registry name.
+        /// Registry name, or a hub reference.
         name: String,
     },
 }
@@ -30,16 +36,21 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
     let mut out = std::io::stdout().lock();
     match cmd {
         DatasetsCommand::List => {
-            writeln!(out, "{:<24} {:<9} {:<16} {:>9} {:>8}  local copy", "name", "files", "splits", "docs", "MB")?;
+            writeln!(out, "{:<24} {:<9} {:<16} {:>9} {:>8}  {:<6}  source (pin)", "name", "files", "splits", "docs", "MB", "local")?;
             for spec in store.registry.datasets() {
                 let local = match store.local_copy(spec) {
                     Some((_, Origin::Cache)) => "cache",
                     Some(_) => "mirror",
                     None => "-",
                 };
+                let source = if spec.hub.is_empty() {
+                    format!("{}{}", spec.source_url, if spec.source_sha256.is_empty() { " (no sha256 pin)" } else { "" })
+                } else {
+                    spec.hub.clone()
+                };
                 writeln!(
                     out,
-                    "{:<24} {:<9} {:<16} {:>9} {:>8.1}  {local}",
+                    "{:<24} {:<9} {:<16} {:>9} {:>8.1}  {local:<6}  {source}",
                     spec.name,
                     if !spec.is_pinned() {
                         "unpinned"
@@ -52,6 +63,9 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
                     spec.counts.get("docs").map_or("?".into(), |d| d.to_string()),
                     spec.total_size() as f64 / 1e6,
                 )?;
+                if !spec.document_fields.is_empty() {
+                    writeln!(out, "{:<24} documents: {}", "", spec.document_fields)?;
+                }
             }
             writeln!(out, "\n{:<36} {:>8}  local copy (model files: `registry:NAME`)", "model file", "MB")?;
             for m in store.registry.models() {
@@ -61,14 +75,26 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
         }
         DatasetsCommand::Fetch { name, allow_unpinned } => {
             store.allow_unpinned = allow_unpinned;
+            if HubRef::looks_like(&name) {
+                let r = store.resolve_hub(&name)?;
+                report_hub(&r);
+                writeln!(out, "{}", r.folder.display())?;
+                return Ok(std::process::ExitCode::SUCCESS);
+            }
             let spec = store.registry.get(&name)?.clone();
             let r = store.fetch(&spec)?;
+            if r.origin == Origin::Hub {
+                report_hub(&r);
+                writeln!(out, "{}", r.folder.display())?;
+                return Ok(std::process::ExitCode::SUCCESS);
+            }
             let how = match r.origin {
                 Origin::Cache => "cache",
                 Origin::MirrorDir => "mirror folder (used in place)",
                 Origin::MirrorUrl => "downloaded from the mirror",
                 Origin::Official => "downloaded from the official source",
                 Origin::Path => "path",
+                Origin::Hub => "the Hugging Face hub",
             };
             eprintln!("{}: {} files verified ({how})", spec.name, spec.files.len());
             if !spec.note.is_empty() {
@@ -77,6 +103,30 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
             writeln!(out, "{}", r.folder.display())?;
         }
         DatasetsCommand::Verify { name } => {
+            let hub_ref = if HubRef::looks_like(&name) {
+                Some(name.clone())
+            } else {
+                let spec = store.registry.get(&name)?;
+                (!spec.hub.is_empty() && store.local_copy(spec).is_none()).then(|| spec.hub.clone())
+            };
+            if let Some(reference) = hub_ref {
+                let (at, results) = store.hub()?.verify_snapshot(&HubRef::parse(&reference)?)?;
+                writeln!(out, "{at} (Hugging Face cache: {})", store.hub_cache.display())?;
+                let mut bad = 0;
+                for (file, outcome) in &results {
+                    match outcome {
+                        Ok(()) => writeln!(out, "  ok       {file}")?,
+                        Err(e) => {
+                            bad += 1;
+                            writeln!(out, "  FAILED   {file}: {e}")?;
+                        }
+                    }
+                }
+                if bad > 0 {
+                    bail!("{at}: {bad} of {} file(s) failed verification", results.len());
+                }
+                return Ok(std::process::ExitCode::SUCCESS);
+            }
             let spec = store.registry.get(&name)?.clone();
             let mut any = false;
             let mut bad = 0;
@@ -113,4 +163,17 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// What a hub fetch found, on stderr (stdout keeps the folder alone).
+fn report_hub(r: &Resolved) {
+    let Some(h) = &r.hub else { return };
+    let n = h.files.corpus.len() + h.files.queries.len() + h.files.qrels.values().map(Vec::len).sum::<usize>();
+    eprintln!("{}: {n} data files verified ({:?} layout; splits {})", h.resolved, h.layout, h.files.splits().join(", "));
+    if let Some(q) = &h.qrels_repo {
+        eprintln!("qrels from {q}");
+    }
+    if let Some(note) = r.spec.as_ref().map(|s| &s.note).filter(|n| !n.is_empty()) {
+        eprintln!("note: {note}");
+    }
 }

@@ -36,9 +36,10 @@ fn id_string<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Cow<
     })
 }
 
-/// Reads a JSONL collection (`{"_id","title","text"}` per line; `title` optional; other keys ignored).
+/// Reads a JSONL collection (`{"_id","title","text"}` per line; `title` optional; other keys ignored); a `.gz`
+/// name is decompressed as it is read.
 pub fn read_jsonl_collection(path: &Path, strictness: Strictness) -> Result<Loaded<Collection>> {
-    let mut lines = LineReader::open(path)?;
+    let mut lines = LineReader::open_maybe_gz(path)?;
     let mut log = SkipLog::new(strictness);
     let mut coll = Collection::new();
     let mut line_of: Vec<u64> = Vec::new();
@@ -95,9 +96,10 @@ fn finish_unique(path: &Path, mut coll: Collection, line_of: &[u64], mut log: Sk
     Ok(log.finish(out))
 }
 
-/// Reads a BEIR qrels TSV: header line `query-id<TAB>corpus-id<TAB>score`, then 3 tab-separated columns.
+/// Reads a BEIR qrels TSV (`.tsv` or `.tsv.gz`): header line `query-id<TAB>corpus-id<TAB>score`, then 3
+/// tab-separated columns.
 pub fn read_beir_qrels(path: &Path, strictness: Strictness) -> Result<Loaded<Qrels>> {
-    let mut lines = LineReader::open(path)?;
+    let mut lines = LineReader::open_maybe_gz(path)?;
     let mut log = SkipLog::new(strictness);
     let mut qrels = Qrels::new();
     let header = match lines.next_bytes()? {

@@ -23,6 +23,19 @@ impl LineReader {
     }
 }
 
+impl LineReader<Box<dyn BufRead + Send>> {
+    /// Opens `path`, decompressing it on the fly when its name ends in `.gz` (gzip; concatenated members too).
+    pub fn open_maybe_gz(path: &Path) -> Result<Self> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let reader: Box<dyn BufRead + Send> = if path.extension().is_some_and(|e| e == "gz") {
+            Box::new(BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(BufReader::new(file))))
+        } else {
+            Box::new(BufReader::with_capacity(1 << 20, file))
+        };
+        Ok(Self::new(reader, path))
+    }
+}
+
 impl<R: BufRead> LineReader<R> {
     /// Reads lines from `reader`, reporting errors against `path`.
     pub fn new(reader: R, path: &Path) -> Self {

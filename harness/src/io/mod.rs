@@ -1,15 +1,19 @@
 //! Readers and writers for the file formats drbench speaks: BEIR, TREC qrels and runs, MS MARCO TSV,
-//! Tevatron training groups.
+//! Tevatron training groups, parquet data files (feature `parquet`), and the files that make one dataset.
 
 pub mod atomic;
 mod beir;
+mod data_files;
 pub mod fields;
 mod lines;
 mod msmarco;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 mod qrels;
 mod tevatron;
 mod trec;
 
+pub use data_files::{DataFile, DataFormat, DatasetFiles};
 pub use beir::{BeirFolder, is_beir_qrels_header, read_beir_qrels, read_jsonl_collection};
 pub use lines::{LineReader, Loaded, Strictness, read_to_string};
 pub use msmarco::read_tsv_collection;

@@ -1,15 +1,13 @@
 //! Where model files come from: a Hugging Face folder, a GGUF file, the mirror (`DRBENCH_MIRROR/models/NAME`),
-//! or the Hugging Face hub at a pinned revision (downloaded once into the cache; every file's sha256 is recorded
-//! on first download and checked on every later use).
+//! or the Hugging Face hub at a revision (`hf:ORG/NAME@REV` or `hf://ORG/NAME@REV`, through the standard Hugging
+//! Face cache; every file checked against its blob name before use).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use drbench_harness::io::atomic::write_atomic;
-
 use super::error::{ModelError, Result};
+use crate::store::hub::{HubRef, RepoKind};
 use crate::store::model_files::fetch_model_file;
-use crate::store::{Mirror, Store, http, verify};
+use crate::store::{Mirror, Store};
 
 /// The files a model folder may have; the first three are required (plus weights).
 const HUB_FILES: [(&str, bool); 8] = [
@@ -76,7 +74,7 @@ impl ModelFiles {
 
 /// Resolves `spec`: a folder or `.gguf` path, `registry:NAME` (a model file the registry pins, fetched into the
 /// cache and checked), `cache:PATH` (under the drbench cache), `mirror:NAME` (or a bare NAME present in the
-/// mirror), or `hf:ORG/NAME@REVISION`.
+/// mirror), or `hf:ORG/NAME@REVISION` / `hf://ORG/NAME@REVISION`.
 pub fn resolve_model(spec: &str, store: &Store) -> Result<ModelFiles> {
     if let Some(name) = spec.strip_prefix("registry:") {
         let entry = store.registry.model(name).map_err(|e| ModelError::Unsupported(e.to_string()))?;
@@ -101,8 +99,8 @@ pub fn resolve_model(spec: &str, store: &Store) -> Result<ModelFiles> {
             Err(ModelError::file(p, "a model file must be a .gguf (or give a Hugging Face folder)"))
         };
     }
-    if let Some(repo) = spec.strip_prefix("hf:") {
-        return fetch_hub(repo, store);
+    if HubRef::looks_like(spec) {
+        return fetch_hub(spec, store);
     }
     let name = spec.strip_prefix("mirror:").unwrap_or(spec);
     match &store.mirror {
@@ -111,95 +109,24 @@ pub fn resolve_model(spec: &str, store: &Store) -> Result<ModelFiles> {
         }
         _ => Err(ModelError::Unsupported(format!(
             "model {spec:?}: not a folder or .gguf file, not in the mirror (DRBENCH_MIRROR/models/{name}); \
-             for the hub use hf:ORG/NAME@REVISION"
+             for the hub use hf://ORG/NAME@REVISION"
         ))),
     }
 }
 
-/// The hub endpoint (`DRBENCH_HF_ENDPOINT`, default https://huggingface.co).
-fn hub_endpoint() -> String {
-    std::env::var("DRBENCH_HF_ENDPOINT")
-        .unwrap_or_else(|_| "https://huggingface.co".into())
-        .trim_end_matches('/')
-        .to_string()
-}
-
-fn fetch_hub(repo_rev: &str, store: &Store) -> Result<ModelFiles> {
-    let (repo, rev) = repo_rev.split_once('@').ok_or_else(|| {
-        ModelError::Unsupported(format!(
-            "hf:{repo_rev}: pin a revision (hf:ORG/NAME@COMMIT) so results stay reproducible"
-        ))
-    })?;
-    if repo.split('/').count() != 2 || repo.contains("..") || rev.contains('/') || rev.is_empty() {
-        return Err(ModelError::Unsupported(format!("hf:{repo_rev}: expected hf:ORG/NAME@REVISION")));
+/// A model repository at a revision, through the standard Hugging Face cache (shared with Python tools):
+/// `config.json` and the tokenizer files are required, the weights (one file or an index and its shards) and the
+/// sentence-transformers / chat-template files fetched when the repository has them; every file checked against
+/// its blob's sha256 (LFS) or git sha1 before use.
+fn fetch_hub(spec: &str, store: &Store) -> Result<ModelFiles> {
+    let r = HubRef::parse(spec).map_err(|e| ModelError::Unsupported(e.to_string()))?;
+    if r.kind != RepoKind::Model {
+        return Err(ModelError::Unsupported(format!("{spec}: a dataset reference, not a model")));
     }
-    let dir = store.cache.join("models/hf").join(repo).join(rev);
-    let sums_path = dir.join("SHA256SUMS");
-    let mut sums: Vec<(String, String)> = std::fs::read_to_string(&sums_path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split_once("  ").map(|(h, f)| (f.to_string(), h.to_string())))
-        .collect();
-    let client = http::client().map_err(|e| ModelError::Unsupported(e.to_string()))?;
-    let mut wanted: Vec<String> = HUB_FILES.iter().map(|(f, _)| f.to_string()).collect();
-    let mut i = 0;
-    while i < wanted.len() {
-        let file = wanted[i].clone();
-        i += 1;
-        let dest = dir.join(&file);
-        let recorded = sums.iter().find(|(f, _)| *f == file).map(|(_, h)| h.clone());
-        if dest.is_file() {
-            if let Some(h) = &recorded {
-                let got = verify::sha256_file(&dest).map_err(|e| ModelError::file(&dest, e.to_string()))?;
-                if &got != h {
-                    return Err(ModelError::file(&dest, format!("sha256 {got}, recorded {h} at first download")));
-                }
-            }
-        } else {
-            let url = format!("{}/{repo}/resolve/{rev}/{file}", hub_endpoint());
-            let expect = http::Expect {
-                size: None,
-                sha256: recorded.as_deref(),
-                max_bytes: crate::store::MAX_DOWNLOAD_BYTES * 4,
-            };
-            match http::download(&client, &url, &dest, expect) {
-                Ok(sha) => {
-                    if recorded.is_none() {
-                        sums.push((file.clone(), sha));
-                    }
-                }
-                Err(e) if !HUB_FILES.iter().any(|(f, req)| *f == file && *req) && e.to_string().contains("404") => {
-                    continue;
-                }
-                Err(e) => return Err(ModelError::Unsupported(e.to_string())),
-            }
-        }
-        if file == "model.safetensors.index.json" {
-            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&dest).unwrap_or_default())
-                .map_err(|e| ModelError::file(&dest, format!("bad JSON: {e}")))?;
-            let mut shards: Vec<String> = v["weight_map"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter_map(|(_, f)| f.as_str().map(str::to_string))
-                .collect();
-            shards.sort();
-            shards.dedup();
-            for s in shards {
-                if !wanted.contains(&s) && !s.contains("..") && !s.starts_with('/') {
-                    wanted.push(s);
-                }
-            }
-        }
-    }
-    let text: String = sums.iter().map(|(f, h)| format!("{h}  {f}\n")).collect();
-    write_atomic(&sums_path, |w| w.write_all(text.as_bytes()))
-        .map_err(|e| ModelError::file(&sums_path, e.to_string()))?;
+    let hub = store.hub().map_err(|e| ModelError::Unsupported(e.to_string()))?;
+    let dir = hub.model_folder(&r, &HUB_FILES).map_err(|e| ModelError::Unsupported(e.to_string()))?;
     if !dir.join("model.safetensors").is_file() && !dir.join("model.safetensors.index.json").is_file() {
-        return Err(ModelError::file(
-            &dir,
-            "the hub repository has no model.safetensors(.index.json) at this revision",
-        ));
+        return Err(ModelError::file(&dir, format!("{spec}: the repository has no model.safetensors(.index.json) at this revision")));
     }
     Ok(ModelFiles::Folder(dir))
 }

