@@ -5,6 +5,7 @@
 //! (resumed with Range), an interrupted download left by an earlier process, 404s, a gated repository.
 
 use std::path::Path;
+use std::time::Duration;
 
 use drbench_harness::bm25::FieldMode;
 use drbench_harness::metrics::Measure;
@@ -25,7 +26,7 @@ fn nfcorpus(dir: &Path) -> Task {
 /// A store whose hub is `hub`, its Hugging Face cache at `hf_cache`.
 fn store(dir: &Path, hub: &HubStandin, hf_cache: &Path, offline: bool) -> Store {
     let mut s = Store::new(dir.join("drbench-cache"), None);
-    s.hub = HubSettings { endpoint: hub.url.clone(), token: None, offline };
+    s.hub = HubSettings { endpoint: hub.url.clone(), token: None, offline, stall_timeout: Duration::from_secs(2) };
     s.hub_cache = hf_cache.to_path_buf();
     s
 }

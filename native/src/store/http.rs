@@ -22,11 +22,22 @@ pub struct Expect<'a> {
     pub max_bytes: u64,
 }
 
-/// A blocking HTTP client with sane timeouts.
+/// How long a transfer may go without a byte before it counts as stalled (`DRBENCH_HTTP_STALL_S`, default 60).
+/// reqwest's blocking client applies it to the wait for the response head and to each read of the body, not to
+/// the whole transfer: a slow multi-gigabyte download is fine, a dead connection is dropped and retried.
+pub fn stall_timeout() -> Duration {
+    std::env::var("DRBENCH_HTTP_STALL_S")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map_or(Duration::from_secs(60), Duration::from_secs_f64)
+}
+
+/// A blocking HTTP client with sane timeouts: 30 s to connect, [`stall_timeout`] between bytes.
 pub fn client() -> Result<reqwest::blocking::Client> {
     reqwest::blocking::Client::builder()
         .connect_timeout(Duration::from_secs(30))
-        .timeout(None)
+        .timeout(stall_timeout())
         .user_agent(concat!("drbench/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| StoreError::Http { url: String::new(), message: format!("cannot build HTTP client: {e}") })

@@ -12,6 +12,7 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde::Deserialize;
 
 use super::super::error::{Result, StoreError};
+use super::super::http::stall_timeout;
 use super::cache::hf_home;
 use super::reference::HubRef;
 
@@ -24,6 +25,8 @@ pub struct HubSettings {
     pub token: Option<String>,
     /// `HF_HUB_OFFLINE=1`: the cache only.
     pub offline: bool,
+    /// Longest wait for a byte before a transfer counts as stalled and is resumed (see [`stall_timeout`]).
+    pub stall_timeout: Duration,
 }
 
 impl HubSettings {
@@ -40,7 +43,7 @@ impl HubSettings {
             std::fs::read_to_string(path).ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
         });
         let offline = var("HF_HUB_OFFLINE").is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"));
-        HubSettings { endpoint, token, offline }
+        HubSettings { endpoint, token, offline, stall_timeout: stall_timeout() }
     }
 }
 
@@ -88,7 +91,7 @@ impl HubClient {
         let build = |redirects: reqwest::redirect::Policy| {
             Client::builder()
                 .connect_timeout(Duration::from_secs(30))
-                .timeout(None)
+                .timeout(settings.stall_timeout)
                 .redirect(redirects)
                 .user_agent(concat!("drbench/", env!("CARGO_PKG_VERSION"), "; hf_hub-compatible"))
                 .build()
