@@ -190,6 +190,18 @@ fn is_sha256(s: &str) -> bool {
 }
 
 /// A plain file or folder name: no separators, not `.`/`..`, not empty.
+/// `hf://datasets/ORG/NAME@COMMIT[#SUBSET]` with a full 40-hex-digit commit: a registry pin never drifts.
+fn is_pinned_hub_dataset(r: &str) -> bool {
+    let Some(rest) = r.strip_prefix("hf://datasets/") else { return false };
+    let rest = rest.split_once('#').map_or(rest, |(a, _)| a);
+    let Some((repo, commit)) = rest.split_once('@') else { return false };
+    let parts: Vec<&str> = repo.split('/').collect();
+    parts.len() == 2
+        && parts.iter().all(|p| is_plain_name(p))
+        && commit.len() == 40
+        && commit.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 fn is_plain_name(s: &str) -> bool {
     !s.is_empty() && !s.contains(['/', '\\']) && s != "." && s != ".."
 }
@@ -219,6 +231,13 @@ impl Registry {
                 }
                 if f.path.starts_with('/') || f.path.split('/').any(|c| c == ".." || c.is_empty()) {
                     return Err(bad(format!("file {}: path must be relative and stay inside the folder", f.path)));
+                }
+            }
+            for (what, r) in [("hub", &d.hub), ("hub_qrels", &d.hub_qrels)] {
+                if !r.is_empty() && !is_pinned_hub_dataset(r) {
+                    return Err(bad(format!(
+                        "{what} {r:?} must be hf://datasets/ORG/NAME@COMMIT[#SUBSET] with a 40-digit commit"
+                    )));
                 }
             }
             if d.mirror.split('/').any(|c| c == ".." || c.is_empty()) {
@@ -300,6 +319,13 @@ mod tests {
         assert_eq!(scifact.reference["BM25 flat nDCG@10 (Pyserini)"], 0.6789);
         assert_eq!(scifact.file("corpus.jsonl").unwrap().size, 8_005_249);
         assert!(r.get("nope").is_err());
+        let pinned: Vec<&str> = r.datasets().iter().filter(|d| !d.hub.is_empty()).map(|d| d.name.as_str()).collect();
+        assert_eq!(pinned.len(), 17, "ten CoIR and seven BEIR tasks pinned to MTEB's revisions: {pinned:?}");
+        assert!(r.datasets().iter().filter(|d| d.name.starts_with("coir/")).all(|d| !d.hub.is_empty()));
+        assert_eq!(
+            r.get("coir/stackoverflow-qa").unwrap().hub,
+            "hf://datasets/mteb/StackOverflowQA@7b46f5ebd2365278c1bb025986dda2fee893bbf5"
+        );
         let gguf = r.model("qwen2.5-coder-0.5b-instruct-gguf").unwrap();
         assert_eq!((gguf.size, gguf.parts.len()), (491_400_064, 6));
         assert!(r.model("nope").is_err());
@@ -330,6 +356,12 @@ sha256 = "SHA"
         assert!(Registry::parse(&base.replace("PATH", "a.tsv").replace("SHA", &good), "t").is_ok());
         assert!(Registry::parse(&base.replace("PATH", "../a").replace("SHA", &good), "t").is_err());
         assert!(Registry::parse(&base.replace("PATH", "a").replace("SHA", "xyz"), "t").is_err());
+        let with_hub = |h: &str| base.replace("PATH", "a.tsv").replace("SHA", &good).replace("note = \"\"", &format!("note = \"\"\nhub = \"{h}\""));
+        assert!(Registry::parse(&with_hub(&format!("hf://datasets/o/n@{}#python", "a".repeat(40))), "t").is_ok());
+        for bad in ["hf://datasets/o/n@main", "hf://datasets/o/n", "hf://o/n@0123", "datasets/o/n@x", "hf://datasets/o/../n@abc"] {
+            let err = Registry::parse(&with_hub(bad), "t").unwrap_err().to_string();
+            assert!(err.contains("40-digit commit"), "{bad}: {err}");
+        }
         let err = Registry::parse("[[dataset]]\nname = 3\n", "reg.toml").unwrap_err().to_string();
         assert!(err.starts_with("reg.toml:"), "{err}");
     }

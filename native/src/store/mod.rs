@@ -226,20 +226,20 @@ impl Store {
     }
 
     /// Returns a verified local folder for `spec`, downloading it when needed: a complete local copy, else the
-    /// HTTP mirror, else the hub source (which also completes a partial local copy), else the official archive.
+    /// HTTP mirror (pinned files), else the hub source (which also completes a partial local copy), else the official archive.
     pub fn fetch(&self, spec: &DatasetSpec) -> Result<Resolved> {
         if let Some(found) = self.locate(spec)? {
             if spec.complete || spec.hub.is_empty() || found.folder.join("corpus.jsonl").is_file() {
                 return Ok(found);
             }
         }
-        if !spec.hub.is_empty() && (spec.source_sha256.is_empty() || !spec.source_url.ends_with(".zip")) {
-            return self.fetch_hub_spec(spec);
-        }
         if let Some(Mirror::Url(base)) = &self.mirror
             && spec.is_pinned()
         {
             return self.fetch_from_mirror_url(spec, base);
+        }
+        if !spec.hub.is_empty() && (spec.source_sha256.is_empty() || !spec.source_url.ends_with(".zip")) {
+            return self.fetch_hub_spec(spec);
         }
         self.fetch_official(spec)
     }
