@@ -356,9 +356,19 @@ sha256 = "SHA"
         assert!(Registry::parse(&base.replace("PATH", "a.tsv").replace("SHA", &good), "t").is_ok());
         assert!(Registry::parse(&base.replace("PATH", "../a").replace("SHA", &good), "t").is_err());
         assert!(Registry::parse(&base.replace("PATH", "a").replace("SHA", "xyz"), "t").is_err());
-        let with_hub = |h: &str| base.replace("PATH", "a.tsv").replace("SHA", &good).replace("note = \"\"", &format!("note = \"\"\nhub = \"{h}\""));
+        let with_hub = |h: &str| {
+            base.replace("PATH", "a.tsv")
+                .replace("SHA", &good)
+                .replace("note = \"\"", &format!("note = \"\"\nhub = \"{h}\""))
+        };
         assert!(Registry::parse(&with_hub(&format!("hf://datasets/o/n@{}#python", "a".repeat(40))), "t").is_ok());
-        for bad in ["hf://datasets/o/n@main", "hf://datasets/o/n", "hf://o/n@0123", "datasets/o/n@x", "hf://datasets/o/../n@abc"] {
+        for bad in [
+            "hf://datasets/o/n@main",
+            "hf://datasets/o/n",
+            "hf://o/n@0123",
+            "datasets/o/n@x",
+            "hf://datasets/o/../n@abc",
+        ] {
             let err = Registry::parse(&with_hub(bad), "t").unwrap_err().to_string();
             assert!(err.contains("40-digit commit"), "{bad}: {err}");
         }

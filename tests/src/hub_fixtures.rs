@@ -150,11 +150,19 @@ pub fn beir_files_repo(id: &str, corpus: &Collection, queries: &Collection, qrel
 /// The older pair: `id` (configs `corpus`, `queries` over JSONL.gz) and `id-qrels` (parquet with `query_id`,
 /// `corpus_id`, no card).
 pub fn older_pair(id: &str, corpus: &Collection, queries: &Collection, qrels: &Qrels) -> [StandinRepo; 2] {
-    let card = format!("---\nconfigs:\n{}{}---\n", config("corpus", "corpus", "corpus.jsonl.gz"), config("queries", "queries", "queries.jsonl.gz"));
-    let main = [("README.md", card.into_bytes()), ("corpus.jsonl.gz", jsonl_gz(corpus)), ("queries.jsonl.gz", jsonl_gz(queries))]
-        .into_iter()
-        .map(|(p, b)| (p.to_string(), b))
-        .collect();
+    let card = format!(
+        "---\nconfigs:\n{}{}---\n",
+        config("corpus", "corpus", "corpus.jsonl.gz"),
+        config("queries", "queries", "queries.jsonl.gz")
+    );
+    let main = [
+        ("README.md", card.into_bytes()),
+        ("corpus.jsonl.gz", jsonl_gz(corpus)),
+        ("queries.jsonl.gz", jsonl_gz(queries)),
+    ]
+    .into_iter()
+    .map(|(p, b)| (p.to_string(), b))
+    .collect();
     let q = [("data/test-00000-of-00001.parquet".to_string(), parquet_qrels(qrels, ("query_id", "corpus_id")))].into();
     [StandinRepo::new(&format!("datasets/{id}"), main), StandinRepo::new(&format!("datasets/{id}-qrels"), q)]
 }
@@ -168,8 +176,12 @@ pub fn coir_repo(id: &str, langs: &[(&str, &Collection, &Collection, &Qrels)]) -
         card += &config(&format!("{lang}-queries"), "queries", &format!("{lang}-queries/*"));
         card += &config(&format!("{lang}-qrels"), "test", &format!("{lang}-qrels/test-*"));
         files.insert(format!("{lang}-corpus/corpus-00000-of-00001.parquet"), parquet_collection(corpus, true, 1000));
-        files.insert(format!("{lang}-queries/queries-00000-of-00001.parquet"), parquet_collection(queries, false, 1000));
-        files.insert(format!("{lang}-qrels/test-00000-of-00001.parquet"), parquet_qrels(qrels, ("query-id", "corpus-id")));
+        files
+            .insert(format!("{lang}-queries/queries-00000-of-00001.parquet"), parquet_collection(queries, false, 1000));
+        files.insert(
+            format!("{lang}-qrels/test-00000-of-00001.parquet"),
+            parquet_qrels(qrels, ("query-id", "corpus-id")),
+        );
     }
     card += "---\n";
     files.insert("README.md".into(), card.into_bytes());

@@ -35,7 +35,13 @@ impl StandinRepo {
             h.update(b);
         }
         let commit = hex::encode(h.finalize());
-        StandinRepo { id: id.into(), refs: [("main".to_string(), commit.clone())].into(), commit, files, gated_token: None }
+        StandinRepo {
+            id: id.into(),
+            refs: [("main".to_string(), commit.clone())].into(),
+            commit,
+            files,
+            gated_token: None,
+        }
     }
 }
 
@@ -138,20 +144,27 @@ fn error(req: tiny_http::Request, status: u16, code: &str, message: &str) {
 
 fn answer(req: tiny_http::Request, state: &Mutex<StandinState>, base: &str) {
     let raw = req.url().to_string();
-    let path = percent_encoding::percent_decode_str(raw.split('?').next().unwrap_or("")).decode_utf8_lossy().to_string();
-    let range = req
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Range"))
-        .and_then(|h| h.value.as_str().strip_prefix("bytes=").and_then(|r| r.strip_suffix('-')).and_then(|n| n.parse::<u64>().ok()));
+    let path =
+        percent_encoding::percent_decode_str(raw.split('?').next().unwrap_or("")).decode_utf8_lossy().to_string();
+    let range = req.headers().iter().find(|h| h.field.equiv("Range")).and_then(|h| {
+        h.value.as_str().strip_prefix("bytes=").and_then(|r| r.strip_suffix('-')).and_then(|n| n.parse::<u64>().ok())
+    });
     let auth = req.headers().iter().find(|h| h.field.equiv("Authorization")).map(|h| h.value.as_str().to_string());
     let method = req.method().to_string();
-    state.lock().unwrap().log.push(format!("{method} {path}{}", range.map_or(String::new(), |r| format!(" Range {r}-"))));
+    state
+        .lock()
+        .unwrap()
+        .log
+        .push(format!("{method} {path}{}", range.map_or(String::new(), |r| format!(" Range {r}-"))));
     // /cdn/<sha256>: an LFS blob's bytes (what the resolve redirect points at).
     if let Some(sha) = path.strip_prefix("/cdn/") {
         let found = {
             let st = state.lock().unwrap();
-            st.repos.values().flat_map(|r| r.files.iter()).find(|(_, b)| sha256(b) == sha).map(|(p, b)| (p.clone(), b.clone()))
+            st.repos
+                .values()
+                .flat_map(|r| r.files.iter())
+                .find(|(_, b)| sha256(b) == sha)
+                .map(|(p, b)| (p.clone(), b.clone()))
         };
         return match found {
             Some((p, bytes)) => send_bytes(req, &p, bytes, range, state, Vec::new()),
@@ -187,13 +200,19 @@ fn answer(req: tiny_http::Request, state: &Mutex<StandinState>, base: &str) {
             };
             let siblings: Vec<_> = repo.files.keys().map(|f| serde_json::json!({"rfilename": f})).collect();
             let body = serde_json::json!({"id": repo.id, "sha": commit, "siblings": siblings, "gated": repo.gated_token.is_some()});
-            let _ = req.respond(tiny_http::Response::from_string(body.to_string()).with_header(header("Content-Type", "application/json")));
+            let _ = req.respond(
+                tiny_http::Response::from_string(body.to_string())
+                    .with_header(header("Content-Type", "application/json")),
+            );
         }
         Some(rest) => {
             if let Some(token) = &repo.gated_token
                 && auth.as_deref() != Some(&format!("Bearer {token}"))
             {
-                let message = format!("Access to dataset {} is restricted. You must have access to it and be authenticated to access it. Please log in.", repo.id);
+                let message = format!(
+                    "Access to dataset {} is restricted. You must have access to it and be authenticated to access it. Please log in.",
+                    repo.id
+                );
                 return error(req, 401, "GatedRepo", &message);
             }
             let (rev, file) = rest.split_once('/').unwrap_or((&rest, ""));
@@ -218,7 +237,8 @@ fn answer(req: tiny_http::Request, state: &Mutex<StandinState>, base: &str) {
             } else {
                 headers.push(header("ETag", &format!("\"{}\"", git_sha1(&bytes))));
                 if method == "HEAD" {
-                    let mut resp = tiny_http::Response::empty(200).with_header(header("Content-Length", &bytes.len().to_string()));
+                    let mut resp =
+                        tiny_http::Response::empty(200).with_header(header("Content-Length", &bytes.len().to_string()));
                     for h in headers {
                         resp.add_header(h);
                     }

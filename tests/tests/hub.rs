@@ -33,7 +33,11 @@ fn store(dir: &Path, hub: &HubStandin, hf_cache: &Path, offline: bool) -> Store 
 
 fn bm25_run(task: &Task) -> (Vec<String>, f64) {
     let opts = CellOptions { k: 1000, measures: vec![Measure::Ndcg(Some(10))], remove_query_self: false };
-    let r = Retriever::Bm25 { spec: Bm25Spec { fields: FieldMode::Flat, ..Bm25Spec::default() }, index_file: None, exact_scores: false };
+    let r = Retriever::Bm25 {
+        spec: Bm25Spec { fields: FieldMode::Flat, ..Bm25Spec::default() },
+        index_file: None,
+        exact_scores: false,
+    };
     let out = run_cell(task, r, &opts, &Silent).unwrap();
     let mut lines = Vec::new();
     for (q, hits) in out.run.iter() {
@@ -90,7 +94,13 @@ fn every_layout_gives_the_beir_folders_task_and_bm25_run() {
         assert_eq!(ndcg.to_bits(), want_ndcg.to_bits(), "{reference}: nDCG@10 {ndcg} vs {want_ndcg}");
         assert!(run == want_run, "{reference}: the BM25 run differs from the BEIR folder's");
     }
-    assert!(s.resolve("hf://datasets/BeIR/nfcorpus@main").unwrap().revision().unwrap().contains("(qrels: hf://datasets/BeIR/nfcorpus-qrels@"));
+    assert!(
+        s.resolve("hf://datasets/BeIR/nfcorpus@main")
+            .unwrap()
+            .revision()
+            .unwrap()
+            .contains("(qrels: hf://datasets/BeIR/nfcorpus-qrels@")
+    );
     // The cache is huggingface_hub's: refs/main, blobs named by sha256, relative links under snapshots/.
     let repo = hf.join("datasets--mteb--nfcorpus");
     let commit = std::fs::read_to_string(repo.join("refs/main")).unwrap();
@@ -170,7 +180,9 @@ fn damaged_blobs_are_fetched_again_online_and_refused_offline() {
     let mut bytes = std::fs::read(&blob).unwrap();
     bytes[100] ^= 1;
     std::fs::write(&blob, &bytes).unwrap();
-    let err = load_task(&store(dir.path(), &hub, &hf, true), "hf://datasets/mteb/nfcorpus@main", None).unwrap_err().to_string();
+    let err = load_task(&store(dir.path(), &hub, &hf, true), "hf://datasets/mteb/nfcorpus@main", None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("queries/queries-00000-of-00001.parquet") && err.contains("damaged blob"), "{err}");
     let fetched = hub.requests(&format!("/cdn/{sha}")).len();
     let task = load_task(&store(dir.path(), &hub, &hf, false), "hf://datasets/mteb/nfcorpus@main", None).unwrap();

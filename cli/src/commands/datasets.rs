@@ -36,7 +36,11 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
     let mut out = std::io::stdout().lock();
     match cmd {
         DatasetsCommand::List => {
-            writeln!(out, "{:<24} {:<9} {:<16} {:>9} {:>8}  {:<6}  source (pin)", "name", "files", "splits", "docs", "MB", "local")?;
+            writeln!(
+                out,
+                "{:<24} {:<9} {:<16} {:>9} {:>8}  {:<6}  source (pin)",
+                "name", "files", "splits", "docs", "MB", "local"
+            )?;
             for spec in store.registry.datasets() {
                 let local = match store.local_copy(spec) {
                     Some((_, Origin::Cache)) => "cache",
@@ -44,7 +48,11 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
                     None => "-",
                 };
                 let source = if spec.hub.is_empty() {
-                    format!("{}{}", spec.source_url, if spec.source_sha256.is_empty() { " (no sha256 pin)" } else { "" })
+                    format!(
+                        "{}{}",
+                        spec.source_url,
+                        if spec.source_sha256.is_empty() { " (no sha256 pin)" } else { "" }
+                    )
                 } else {
                     spec.hub.clone()
                 };
@@ -169,7 +177,12 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
 fn report_hub(r: &Resolved) {
     let Some(h) = &r.hub else { return };
     let n = h.files.corpus.len() + h.files.queries.len() + h.files.qrels.values().map(Vec::len).sum::<usize>();
-    eprintln!("{}: {n} data files verified ({:?} layout; splits {})", h.resolved, h.layout, h.files.splits().join(", "));
+    eprintln!(
+        "{}: {n} data files verified ({:?} layout; splits {})",
+        h.resolved,
+        h.layout,
+        h.files.splits().join(", ")
+    );
     if let Some(q) = &h.qrels_repo {
         eprintln!("qrels from {q}");
     }

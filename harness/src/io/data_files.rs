@@ -81,7 +81,11 @@ impl DatasetFiles {
         DatasetFiles {
             corpus: vec![file(folder.corpus_path(), DataFormat::Jsonl)],
             queries: vec![file(folder.queries_path(), DataFormat::Jsonl)],
-            qrels: folder.splits().into_iter().map(|s| (s.clone(), vec![file(folder.qrels_path(&s), DataFormat::Tsv)])).collect(),
+            qrels: folder
+                .splits()
+                .into_iter()
+                .map(|s| (s.clone(), vec![file(folder.qrels_path(&s), DataFormat::Tsv)]))
+                .collect(),
         }
     }
 

@@ -13,8 +13,8 @@ mod qrels;
 mod tevatron;
 mod trec;
 
-pub use data_files::{DataFile, DataFormat, DatasetFiles};
 pub use beir::{BeirFolder, is_beir_qrels_header, read_beir_qrels, read_jsonl_collection};
+pub use data_files::{DataFile, DataFormat, DatasetFiles};
 pub use lines::{LineReader, Loaded, Strictness, read_to_string};
 pub use msmarco::read_tsv_collection;
 pub use qrels::{QrelsFormat, detect_qrels_format, read_qrels};

@@ -126,7 +126,10 @@ fn fetch_hub(spec: &str, store: &Store) -> Result<ModelFiles> {
     let hub = store.hub().map_err(|e| ModelError::Unsupported(e.to_string()))?;
     let dir = hub.model_folder(&r, &HUB_FILES).map_err(|e| ModelError::Unsupported(e.to_string()))?;
     if !dir.join("model.safetensors").is_file() && !dir.join("model.safetensors.index.json").is_file() {
-        return Err(ModelError::file(&dir, format!("{spec}: the repository has no model.safetensors(.index.json) at this revision")));
+        return Err(ModelError::file(
+            &dir,
+            format!("{spec}: the repository has no model.safetensors(.index.json) at this revision"),
+        ));
     }
     Ok(ModelFiles::Folder(dir))
 }

@@ -228,10 +228,10 @@ impl Store {
     /// Returns a verified local folder for `spec`, downloading it when needed: a complete local copy, else the
     /// HTTP mirror (pinned files), else the hub source (which also completes a partial local copy), else the official archive.
     pub fn fetch(&self, spec: &DatasetSpec) -> Result<Resolved> {
-        if let Some(found) = self.locate(spec)? {
-            if spec.complete || spec.hub.is_empty() || found.folder.join("corpus.jsonl").is_file() {
-                return Ok(found);
-            }
+        if let Some(found) = self.locate(spec)?
+            && (spec.complete || spec.hub.is_empty() || found.folder.join("corpus.jsonl").is_file())
+        {
+            return Ok(found);
         }
         if let Some(Mirror::Url(base)) = &self.mirror
             && spec.is_pinned()

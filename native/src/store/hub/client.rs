@@ -42,7 +42,8 @@ impl HubSettings {
             let path = var("HF_TOKEN_PATH").map_or_else(|| hf_home().join("token"), std::path::PathBuf::from);
             std::fs::read_to_string(path).ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
         });
-        let offline = var("HF_HUB_OFFLINE").is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"));
+        let offline = var("HF_HUB_OFFLINE")
+            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"));
         HubSettings { endpoint, token, offline, stall_timeout: stall_timeout() }
     }
 }
@@ -95,7 +96,10 @@ impl HubClient {
                 .redirect(redirects)
                 .user_agent(concat!("drbench/", env!("CARGO_PKG_VERSION"), "; hf_hub-compatible"))
                 .build()
-                .map_err(|e| StoreError::Http { url: settings.endpoint.clone(), message: format!("cannot build HTTP client: {e}") })
+                .map_err(|e| StoreError::Http {
+                    url: settings.endpoint.clone(),
+                    message: format!("cannot build HTTP client: {e}"),
+                })
         };
         Ok(HubClient {
             http: build(reqwest::redirect::Policy::limited(10))?,
@@ -120,8 +124,11 @@ impl HubClient {
         let url = format!("{}/api/{kind}/{}/revision/{}", self.settings.endpoint, r.repo, encode(&r.revision));
         let resp = self.send(r, &url, || self.auth(self.http.get(&url)))?;
         let resp = self.check(r, &url, None, resp)?;
-        let text = resp.text().map_err(|e| StoreError::Http { url: url.clone(), message: format!("reading the answer: {e}") })?;
-        serde_json::from_str(&text).map_err(|e| StoreError::Http { url, message: format!("not the hub's repository info: {e}") })
+        let text = resp
+            .text()
+            .map_err(|e| StoreError::Http { url: url.clone(), message: format!("reading the answer: {e}") })?;
+        serde_json::from_str(&text)
+            .map_err(|e| StoreError::Http { url, message: format!("not the hub's repository info: {e}") })
     }
 
     /// The URL of `file` at `commit`.
@@ -226,7 +233,10 @@ impl HubClient {
                 None => format!("not found: {} at revision {:?}", r.url_repo(), r.revision),
             },
             (_, 403) => format!("access to {} refused (403)", r.url_repo()),
-            _ => format!("server answered {status}{}", if code.is_empty() { String::new() } else { format!(" ({code})") }),
+            _ => format!(
+                "server answered {status}{}",
+                if code.is_empty() { String::new() } else { format!(" ({code})") }
+            ),
         };
         Err(StoreError::Http { url: url.to_string(), message })
     }

@@ -128,7 +128,10 @@ pub fn fetch_file(client: &HubClient, cache: &HubCache, r: &HubRef, commit: &str
     }
     let meta = client.file_meta(r, commit, file)?;
     if meta.etag.is_empty() || meta.etag.contains(['/', '\\']) || meta.etag.starts_with('.') {
-        return Err(StoreError::Http { url: client.file_url(r, commit, file), message: format!("unusable ETag {:?}", meta.etag) });
+        return Err(StoreError::Http {
+            url: client.file_url(r, commit, file),
+            message: format!("unusable ETag {:?}", meta.etag),
+        });
     }
     let blob = cache.blob_path(r, &meta.etag);
     if blob.is_file() {
@@ -159,7 +162,10 @@ fn download_blob(
     let dir = blob.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
     if let Some(n) = size.filter(|&n| n > MAX_DOWNLOAD_BYTES * 8) {
-        return Err(StoreError::Http { url: url.into(), message: format!("announces {n} bytes, more than drbench accepts") });
+        return Err(StoreError::Http {
+            url: url.into(),
+            message: format!("announces {n} bytes, more than drbench accepts"),
+        });
     }
     let mut last = None;
     for _ in 0..3 {
@@ -177,7 +183,10 @@ fn download_blob(
     }
     if let Err(e) = verify_blob(&partial, etag, size) {
         let _ = std::fs::remove_file(&partial);
-        return Err(StoreError::Mismatch { path: format!("{file} ({url})"), message: format!("{e}; the partial file was removed") });
+        return Err(StoreError::Mismatch {
+            path: format!("{file} ({url})"),
+            message: format!("{e}; the partial file was removed"),
+        });
     }
     std::fs::rename(&partial, blob).map_err(|e| StoreError::io(blob, e))
 }

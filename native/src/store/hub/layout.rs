@@ -90,7 +90,9 @@ pub fn card_configs(readme: &str) -> Result<Configs, String> {
                 for s in v {
                     match s {
                         SplitFiles::Split { split, path: Paths::One(p) } => splits.entry(split).or_default().push(p),
-                        SplitFiles::Split { split, path: Paths::Many(ps) } => splits.entry(split).or_default().extend(ps),
+                        SplitFiles::Split { split, path: Paths::Many(ps) } => {
+                            splits.entry(split).or_default().extend(ps)
+                        }
                         SplitFiles::Path(p) => splits.entry("train".into()).or_default().push(p),
                     }
                 }
@@ -148,11 +150,15 @@ pub fn detect(files: &[String], configs: &Configs, subset: Option<&str>) -> Resu
         };
         if let Some(corpus) = configs.get(&corpus_cfg) {
             let queries = configs.get(&queries_cfg).ok_or_else(|| {
-                format!("the dataset card has a {corpus_cfg:?} config but no {queries_cfg:?} (configs: {})", keys(configs))
+                format!(
+                    "the dataset card has a {corpus_cfg:?} config but no {queries_cfg:?} (configs: {})",
+                    keys(configs)
+                )
             })?;
             let one = |cfg: &str, splits: &BTreeMap<String, Vec<String>>, want: &str| -> Result<Vec<String>, String> {
                 let globs = splits.get(want).or_else(|| (splits.len() == 1).then(|| splits.values().next()).flatten());
-                let globs = globs.ok_or_else(|| format!("config {cfg:?} has no split {want:?} and more than one split"))?;
+                let globs =
+                    globs.ok_or_else(|| format!("config {cfg:?} has no split {want:?} and more than one split"))?;
                 let found = matching(files, globs)?;
                 if found.is_empty() {
                     return Err(format!("config {cfg:?}: no data file matches {globs:?}"));
@@ -254,7 +260,11 @@ mod tests {
         assert_eq!(l.queries, ["queries/queries-00000-of-00001.parquet"]);
         assert_eq!(l.qrels.keys().collect::<Vec<_>>(), ["test", "train"]);
         // A card whose qrels are JSONL is read too (`.jsonl` qrels are refused later, by the reader).
-        let j = detect(&files(&["corpus.jsonl", "queries.jsonl", "qrels/test.jsonl"]), &card_configs(MTEB_CARD).unwrap(), None);
+        let j = detect(
+            &files(&["corpus.jsonl", "queries.jsonl", "qrels/test.jsonl"]),
+            &card_configs(MTEB_CARD).unwrap(),
+            None,
+        );
         assert_eq!(j.unwrap().qrels["test"], ["qrels/test.jsonl"]);
     }
 
@@ -263,7 +273,9 @@ mod tests {
         let mut card = String::from("---\nconfigs:\n");
         for lang in ["go", "python"] {
             for (part, split) in [("corpus", "corpus"), ("queries", "queries"), ("qrels", "test")] {
-                card += &format!("- config_name: {lang}-{part}\n  data_files:\n  - split: {split}\n    path: {lang}-{part}/*\n");
+                card += &format!(
+                    "- config_name: {lang}-{part}\n  data_files:\n  - split: {split}\n    path: {lang}-{part}/*\n"
+                );
             }
         }
         card += "---\n";
@@ -284,12 +296,19 @@ mod tests {
 
     #[test]
     fn beir_files_and_qrels_repos_by_name() {
-        let l = detect(&files(&["corpus.jsonl.gz", "queries.jsonl.gz", "qrels/test.tsv", "qrels/dev.tsv"]), &Configs::new(), None).unwrap();
+        let l = detect(
+            &files(&["corpus.jsonl.gz", "queries.jsonl.gz", "qrels/test.tsv", "qrels/dev.tsv"]),
+            &Configs::new(),
+            None,
+        )
+        .unwrap();
         assert_eq!((l.kind, l.corpus[0].as_str()), (LayoutKind::BeirFiles, "corpus.jsonl.gz"));
         assert_eq!(l.qrels.keys().collect::<Vec<_>>(), ["dev", "test"]);
         let q = qrels_by_name(&files(&["README.md", "test.tsv", "train.tsv", "data/dev-00000-of-00001.parquet"]));
         assert_eq!(q.keys().collect::<Vec<_>>(), ["dev", "test", "train"]);
-        let m = detect(&files(&["corpus/a.parquet", "queries/b.parquet", "data/test-0.parquet"]), &Configs::new(), None).unwrap();
+        let m =
+            detect(&files(&["corpus/a.parquet", "queries/b.parquet", "data/test-0.parquet"]), &Configs::new(), None)
+                .unwrap();
         assert_eq!((m.kind, m.qrels["test"][0].as_str()), (LayoutKind::MtebFolders, "data/test-0.parquet"));
         let err = detect(&files(&["README.md"]), &Configs::new(), None).unwrap_err();
         assert!(err.contains("no corpus and queries"), "{err}");

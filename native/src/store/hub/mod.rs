@@ -20,6 +20,9 @@ pub use client::{HubClient, HubSettings};
 pub use layout::LayoutKind;
 pub use reference::{HubRef, RepoKind};
 
+/// One snapshot file's repository path and whether its blob checks.
+pub type FileCheck = (String, Result<()>);
+
 /// A hub client and the cache it fills.
 #[derive(Debug, Clone)]
 pub struct Hub {
@@ -118,10 +121,17 @@ impl Hub {
         if found.qrels.is_empty() {
             let q = match qrels_repo {
                 Some(q) => q.clone(),
-                None => HubRef { kind: RepoKind::Dataset, repo: format!("{}-qrels", r.repo), revision: "main".into(), subset: None },
+                None => HubRef {
+                    kind: RepoKind::Dataset,
+                    repo: format!("{}-qrels", r.repo),
+                    revision: "main".into(),
+                    subset: None,
+                },
             };
             let (qc, ql) = self.resolve(&q).map_err(|e| {
-                StoreError::Unavailable(format!("{resolved}: the repository holds no qrels, and its qrels repository failed: {e}"))
+                StoreError::Unavailable(format!(
+                    "{resolved}: the repository holds no qrels, and its qrels repository failed: {e}"
+                ))
             })?;
             let qfiles = self.files(&q, &qc, ql);
             let qconfigs = self.configs(&q, &qc, &qfiles)?;
@@ -153,7 +163,7 @@ impl Hub {
 
     /// Checks every file of the cached snapshot of `r` (offline: the revision as the cache records it) against
     /// its blob name; returns each repository path with its outcome.
-    pub fn verify_snapshot(&self, r: &HubRef) -> Result<(HubRef, Vec<(String, Result<()>)>)> {
+    pub fn verify_snapshot(&self, r: &HubRef) -> Result<(HubRef, Vec<FileCheck>)> {
         let commit = self.cache.cached_commit(r).ok_or_else(|| {
             StoreError::Unavailable(format!(
                 "{r}: not in the Hugging Face cache ({}); run `drbench datasets fetch {r}`",
@@ -227,7 +237,10 @@ fn safetensors_shards(index: &std::path::Path) -> Result<Vec<String>> {
     shards.sort();
     shards.dedup();
     if let Some(bad) = shards.iter().find(|s| s.starts_with('/') || s.split('/').any(|c| c == ".." || c.is_empty())) {
-        return Err(StoreError::Mismatch { path: index.display().to_string(), message: format!("shard {bad:?} leaves the repository") });
+        return Err(StoreError::Mismatch {
+            path: index.display().to_string(),
+            message: format!("shard {bad:?} leaves the repository"),
+        });
     }
     Ok(shards)
 }

@@ -69,7 +69,8 @@ impl HubRef {
                  (REVISION a branch, tag or commit; @main is allowed)"
             ))
         };
-        let body = s.strip_prefix("hf://").or_else(|| s.strip_prefix("hf:")).ok_or_else(|| bad("not a hub reference"))?;
+        let body =
+            s.strip_prefix("hf://").or_else(|| s.strip_prefix("hf:")).ok_or_else(|| bad("not a hub reference"))?;
         let (kind, rest) = match body.strip_prefix("datasets/") {
             Some(r) => (RepoKind::Dataset, r),
             None => (RepoKind::Model, body.strip_prefix("models/").unwrap_or(body)),
