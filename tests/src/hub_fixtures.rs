@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use drbench_harness::data::{Collection, Qrels};
 use parquet::basic::Compression;
-use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
+use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
@@ -17,18 +17,23 @@ use parquet::schema::parser::parse_message_type;
 use crate::hub_standin::StandinRepo;
 
 /// One column of a parquet file.
-enum Column {
+pub enum Column {
+    /// UTF-8 text.
     Text(Vec<String>),
+    /// 64-bit integers.
     Int(Vec<i64>),
+    /// 64-bit floats.
+    Double(Vec<f64>),
 }
 
 /// A parquet file of `columns`, `rows_per_group` rows per row group.
-fn parquet(columns: &[(&str, Column)], rows_per_group: usize) -> Vec<u8> {
+pub fn parquet(columns: &[(&str, Column)], rows_per_group: usize) -> Vec<u8> {
     let fields: String = columns
         .iter()
         .map(|(n, c)| match c {
             Column::Text(_) => format!("REQUIRED BINARY {n} (UTF8); "),
             Column::Int(_) => format!("REQUIRED INT64 {n}; "),
+            Column::Double(_) => format!("REQUIRED DOUBLE {n}; "),
         })
         .collect();
     let schema = Arc::new(parse_message_type(&format!("message schema {{ {fields} }}")).unwrap());
@@ -38,6 +43,7 @@ fn parquet(columns: &[(&str, Column)], rows_per_group: usize) -> Vec<u8> {
     let rows = match &columns[0].1 {
         Column::Text(v) => v.len(),
         Column::Int(v) => v.len(),
+        Column::Double(v) => v.len(),
     };
     let mut start = 0;
     while start < rows {
@@ -52,6 +58,9 @@ fn parquet(columns: &[(&str, Column)], rows_per_group: usize) -> Vec<u8> {
                 }
                 Column::Int(v) => {
                     col.typed::<Int64Type>().write_batch(&v[start..end], None, None).unwrap();
+                }
+                Column::Double(v) => {
+                    col.typed::<DoubleType>().write_batch(&v[start..end], None, None).unwrap();
                 }
             }
             col.close().unwrap();

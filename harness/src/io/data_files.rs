@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 
 use super::beir::{BeirFolder, read_beir_qrels, read_jsonl_collection};
 use super::lines::Strictness;
+use super::msmarco::read_tsv_collection;
 
 /// How one data file is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,6 +162,13 @@ fn read_collection(files: &[DataFile], what: &str) -> Result<Collection> {
         match f.format {
             DataFormat::Jsonl => {
                 let part = read_jsonl_collection(&f.path, Strictness::Strict)?.value;
+                for (n, r) in part.iter().enumerate() {
+                    coll.push(r.id, r.title, r.text);
+                    origin.push((i, n as u64 + 1));
+                }
+            }
+            DataFormat::Tsv => {
+                let part = read_tsv_collection(&f.path, Strictness::Strict)?.value;
                 for (n, r) in part.iter().enumerate() {
                     coll.push(r.id, r.title, r.text);
                     origin.push((i, n as u64 + 1));

@@ -7,9 +7,10 @@ use crate::error::{Error, Result};
 
 use super::lines::{LineReader, Loaded, SkipLog, Strictness};
 
-/// Reads an `id<TAB>text` file (MS MARCO collection or queries) into a collection with empty titles.
+/// Reads an `id<TAB>text` file (MS MARCO collection or queries; gzip when named `.gz`) into a collection with
+/// empty titles.
 pub fn read_tsv_collection(path: &Path, strictness: Strictness) -> Result<Loaded<Collection>> {
-    let mut lines = LineReader::open(path)?;
+    let mut lines = LineReader::open_maybe_gz(path)?;
     let mut log = SkipLog::new(strictness);
     let mut coll = Collection::new();
     let mut line_of = Vec::new();

@@ -43,9 +43,10 @@ pub struct TrainGroup {
     pub negative_passages: Vec<TrainPassage>,
 }
 
-/// Reads a Tevatron JSONL file; every group needs a positive. Errors name the file and line.
+/// Reads a Tevatron JSONL file (gzip when named `.gz`, as Tevatron's `train.jsonl.gz`); every group needs a
+/// positive. Errors name the file and line.
 pub fn read_train_groups(path: &Path) -> Result<Vec<TrainGroup>> {
-    let mut reader = LineReader::open(path)?;
+    let mut reader = LineReader::open_maybe_gz(path)?;
     let mut groups = Vec::new();
     while let Some(line) = reader.next_str()? {
         if line.trim().is_empty() {
@@ -97,6 +98,15 @@ mod tests {
         }];
         write_train_groups(&path, &groups).unwrap();
         assert_eq!(read_train_groups(&path).unwrap(), groups);
+        let gz = dir.path().join("train.jsonl.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut enc, &std::fs::read(&path).unwrap()).unwrap();
+        let bytes = enc.finish().unwrap();
+        std::fs::write(&gz, &bytes).unwrap();
+        assert_eq!(read_train_groups(&gz).unwrap(), groups);
+        std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
+        let err = read_train_groups(&gz).unwrap_err().to_string();
+        assert!(err.contains("train.jsonl.gz"), "a truncated gzip names the file: {err}");
 
         // Tevatron's own files may omit titles; a group without positives is an error on its line.
         std::fs::write(
