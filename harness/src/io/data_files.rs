@@ -180,7 +180,8 @@ fn read_collection(files: &[DataFile], what: &str) -> Result<Collection> {
                 super::parquet::read_parquet_collection_into(&f.path, &mut coll, &mut rows)?;
                 origin.extend(rows.into_iter().map(|r| (i, r)));
             }
-            other => return Err(unsupported(&f.path, other, what)),
+            #[cfg(not(feature = "parquet"))]
+            DataFormat::Parquet => return Err(unsupported(&f.path, DataFormat::Parquet, what)),
         }
     }
     if let Err((a, b)) = coll.finish() {
