@@ -17,6 +17,7 @@ use parquet::schema::parser::parse_message_type;
 use crate::hub_standin::StandinRepo;
 
 /// One column of a parquet file.
+#[derive(Debug, Clone)]
 pub enum Column {
     /// UTF-8 text.
     Text(Vec<String>),
