@@ -7,6 +7,11 @@ use std::path::{Path, PathBuf};
 use drbench_harness::io::{DataFile, DatasetFiles};
 use drbench_tests::hub_fixtures::{Column, parquet};
 
+/// What a case is, its files (name, bytes), what reading them must give.
+type Case = (&'static str, Vec<(&'static str, Vec<u8>)>, Outcome);
+/// Records or `query doc grade` lines, or the error.
+type Outcome = Result<Vec<String>, String>;
+
 fn text(v: &[&str]) -> Column {
     Column::Text(v.iter().map(|s| s.to_string()).collect())
 }
@@ -37,7 +42,7 @@ fn dataset(corpus: &[PathBuf], qrels: &[PathBuf]) -> DatasetFiles {
 }
 
 /// What reading the corpus gives: its records `id|title|text`, or the error with the temporary folder as `DIR`.
-fn corpus(dir: &Path, files: Vec<(&str, Vec<u8>)>) -> Result<Vec<String>, String> {
+fn corpus(dir: &Path, files: Vec<(&str, Vec<u8>)>) -> Outcome {
     let paths = write(dir, files);
     let d = dataset(&paths, &[]);
     let clean = |e: drbench_harness::Error| e.to_string().replace(&dir.display().to_string(), "DIR");
@@ -45,7 +50,7 @@ fn corpus(dir: &Path, files: Vec<(&str, Vec<u8>)>) -> Result<Vec<String>, String
 }
 
 /// What reading the qrels gives: `query doc grade` lines, or the error.
-fn qrels(dir: &Path, files: Vec<(&str, Vec<u8>)>) -> Result<Vec<String>, String> {
+fn qrels(dir: &Path, files: Vec<(&str, Vec<u8>)>) -> Outcome {
     let paths = write(dir, files);
     let d = dataset(&paths[..0], &paths);
     let clean = |e: drbench_harness::Error| e.to_string().replace(&dir.display().to_string(), "DIR");
@@ -54,7 +59,7 @@ fn qrels(dir: &Path, files: Vec<(&str, Vec<u8>)>) -> Result<Vec<String>, String>
 }
 
 /// `expected`, where an error ending in `…` stands for any message of the parquet crate after that prefix.
-fn check(what: &str, got: Result<Vec<String>, String>, expected: Result<Vec<String>, String>) {
+fn check(what: &str, got: Outcome, expected: Outcome) {
     match (&got, &expected) {
         (Err(g), Err(e)) if e.ends_with('…') => {
             assert!(g.starts_with(e.trim_end_matches('…')), "{what}: {g}");
@@ -64,14 +69,14 @@ fn check(what: &str, got: Result<Vec<String>, String>, expected: Result<Vec<Stri
     }
 }
 
-fn ok(lines: &[&str]) -> Result<Vec<String>, String> {
+fn ok(lines: &[&str]) -> Outcome {
     Ok(lines.iter().map(|s| s.to_string()).collect())
 }
 
 #[test]
 fn corpus_files() {
     let two = || parquet(&[("_id", text(&["a", "b"])), ("text", text(&["one", "two"]))], 1);
-    let cases: Vec<(&str, Vec<(&str, Vec<u8>)>, Result<Vec<String>, String>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "columns in another order, optional title absent, one row per row group",
             vec![("c.parquet", parquet(&[("text", text(&["one", "two"])), ("id", text(&["a", "b"]))], 1))],
@@ -143,7 +148,7 @@ fn qrels_files() {
     let q = |scores: Column| {
         parquet(&[("query-id", text(&["1", "1"])), ("corpus-id", text(&["a", "b"])), ("score", scores)], 1)
     };
-    let cases: Vec<(&str, Vec<(&str, Vec<u8>)>, Result<Vec<String>, String>)> = vec![
+    let cases: Vec<Case> = vec![
         ("integer grades", vec![("q.parquet", q(Column::Int(vec![1, 2])))], ok(&["1 a 1", "1 b 2"])),
         ("integral float grades", vec![("q.parquet", q(Column::Double(vec![1.0, 0.0])))], ok(&["1 a 1", "1 b 0"])),
         (
