@@ -1,0 +1,111 @@
+//! Fetch speed and peak memory of a large hub dataset (bench/results/hub_scale.cpu2.txt): `hub_scale fetch ROWS
+//! DIR` writes an MTEB-layout repository with a ROWS-row synthetic parquet corpus (MS MARCO-sized passages), serves
+//! it from the hub stand-in on 127.0.0.1 and fetches it into `DIR/hf` (download + sha256 of every blob);
+//! `hub_scale read DIR` — in a fresh process, so the stand-in's copy is not counted — reads the cached corpus
+//! through `DatasetFiles` (row group by row group) and prints rows/s and the process's peak resident memory.
+
+use std::time::Instant;
+
+use drbench_harness::data::{Collection, Qrels};
+use drbench_native::store::hub::{Hub, HubRef, HubSettings};
+use drbench_tests::hub_fixtures::mteb_repo;
+use drbench_tests::hub_standin::HubStandin;
+
+/// Peak resident set size of this process, MiB (Linux `VmHWM`).
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
+    kb.unwrap_or(f64::NAN) / 1024.0
+}
+
+/// A passage of ~55 words drawn from a 30k-word vocabulary (MS MARCO passages average ~56 words, ~330 bytes).
+fn passage(seed: &mut u64) -> String {
+    let mut words = Vec::with_capacity(56);
+    for _ in 0..56 {
+        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let w = (*seed >> 33) % 30_000;
+        words.push(format!("w{w}"));
+    }
+    words.join(" ")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let reference = "hf://datasets/bench/large@main";
+    match args.get(1).map(String::as_str) {
+        Some("fetch") => {
+            let rows: usize = args[2].parse().expect("ROWS");
+            let dir = std::path::Path::new(&args[3]);
+            let t = Instant::now();
+            let mut corpus = Collection::new();
+            let mut seed = 7u64;
+            for i in 0..rows {
+                corpus.push(&format!("{i}"), "", &passage(&mut seed));
+            }
+            corpus.finish().unwrap();
+            let mut queries = Collection::new();
+            queries.push("q1", "", "w1 w2");
+            queries.finish().unwrap();
+            let mut qrels = Qrels::new();
+            qrels.insert("q1", "0", 1);
+            let repo = mteb_repo("bench/large", &corpus, &queries, &qrels);
+            let bytes: usize = repo.files.values().map(Vec::len).sum();
+            drop(corpus);
+            eprintln!(
+                "made {rows} rows, {:.1} MB of parquet in {:.1} s",
+                bytes as f64 / 1e6,
+                t.elapsed().as_secs_f64()
+            );
+            let hub = HubStandin::start(vec![repo]);
+            let settings = HubSettings {
+                endpoint: hub.url.clone(),
+                token: None,
+                offline: false,
+                stall_timeout: std::time::Duration::from_secs(60),
+            };
+            let client = Hub::new(settings, dir.join("hf")).unwrap();
+            let t = Instant::now();
+            let ds = client.dataset(&HubRef::parse(reference).unwrap(), None).unwrap();
+            let s = t.elapsed().as_secs_f64();
+            println!(
+                "fetch: {} files, {:.1} MB in {s:.2} s = {:.0} MB/s (HTTP on 127.0.0.1 + sha256 of every blob + snapshot links)",
+                ds.files.corpus.len() + ds.files.queries.len() + 1,
+                bytes as f64 / 1e6,
+                bytes as f64 / 1e6 / s
+            );
+        }
+        Some("read") => {
+            let dir = std::path::Path::new(&args[2]);
+            let settings = HubSettings {
+                endpoint: "http://127.0.0.1:9".into(),
+                token: None,
+                offline: true,
+                stall_timeout: std::time::Duration::from_secs(60),
+            };
+            let client = Hub::new(settings, dir.join("hf")).unwrap();
+            let t = Instant::now();
+            let ds = client.dataset(&HubRef::parse(reference).unwrap(), None).unwrap();
+            let verified = t.elapsed().as_secs_f64();
+            let size: u64 = ds.files.corpus.iter().map(|f| std::fs::metadata(&f.path).map_or(0, |m| m.len())).sum();
+            let before = peak_rss_mib();
+            let t = Instant::now();
+            let corpus = ds.files.corpus().unwrap();
+            let s = t.elapsed().as_secs_f64();
+            let text: usize = corpus.iter().map(|r| r.id.len() + r.title.len() + r.text.len()).sum();
+            println!(
+                "read (offline, cache only): verify {verified:.2} s; corpus {} rows from {:.1} MB of parquet in {s:.2} s = {:.0} rows/s; \
+                 text held {:.1} MB; peak RSS {:.0} MiB (before reading {:.0} MiB)",
+                corpus.len(),
+                size as f64 / 1e6,
+                corpus.len() as f64 / s,
+                text as f64 / 1e6,
+                peak_rss_mib(),
+                before
+            );
+        }
+        _ => eprintln!("usage: hub_scale fetch ROWS DIR | hub_scale read DIR"),
+    }
+}
