@@ -415,3 +415,83 @@ fn a_model_file_whose_wheel_or_whole_does_not_match_is_never_written() {
         assert_eq!(leftovers(&cache.path().join("models")), Vec::<String>::new(), "{}: a file was left", case.want);
     }
 }
+
+/// A gzip-compressed tar of regular files (names written raw, so unsafe names can be made) and symlinks (`-> T`).
+fn tar_gz_with(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
+    for (name, body) in entries {
+        let mut h = tar::Header::new_old();
+        let (name, link) = name.split_once(" -> ").map_or((*name, None), |(n, t)| (n, Some(t)));
+        h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        h.set_mode(0o644);
+        match link {
+            Some(t) => {
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_link_name(t).unwrap();
+                h.set_size(0);
+                h.set_cksum();
+                b.append(&h, std::io::empty()).unwrap();
+            }
+            None => {
+                h.set_size(body.len() as u64);
+                h.set_cksum();
+                b.append(&h, *body).unwrap();
+            }
+        }
+    }
+    b.into_inner().unwrap().finish().unwrap()
+}
+
+#[test]
+fn tar_gz_archives_unpack_streamed_and_refuse_escapes_links_and_truncation() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        ("escape", tar_gz_with(&[("tiny/corpus.jsonl", CORPUS), ("tiny/../../x", b"x")]), "would be written outside"),
+        ("link", tar_gz_with(&[("tiny/corpus.jsonl -> /etc/passwd", b"")]), "is a link or special file"),
+        ("capped", tar_gz_with(&[("tiny/corpus.jsonl", CORPUS)]), "over the cap of 10"),
+        ("not gzip", b"this is not a tar.gz".to_vec(), "not a readable tar.gz"),
+    ];
+    for (what, bytes, expected) in cases {
+        let path = dir.path().join(format!("{what}.tar.gz"));
+        std::fs::write(&path, bytes).unwrap();
+        let cap = if what == "capped" { 10 } else { 1 << 20 };
+        let err = archive::extract(&path, "tiny", &dir.path().join(what), cap).unwrap_err().to_string();
+        assert!(err.starts_with(&path.display().to_string()) && err.contains(expected), "{what}: {err}");
+    }
+    assert!(!dir.path().join("x").exists());
+    let whole = tar_gz_with(&[("tiny/corpus.jsonl", CORPUS), ("tiny/qrels/test.tsv", QRELS), ("other/x", b"x")]);
+    let truncated = dir.path().join("truncated.tar.gz");
+    std::fs::write(&truncated, &whole[..whole.len() * 2 / 3]).unwrap();
+    let err = archive::extract(&truncated, "tiny", &dir.path().join("t"), 1 << 20).unwrap_err().to_string();
+    assert!(err.contains("truncated") || err.contains("not a readable tar.gz"), "{err}");
+    let path = dir.path().join("good.tgz");
+    std::fs::write(&path, &whole).unwrap();
+    let mut got = archive::extract(&path, "tiny/", &dir.path().join("good"), 1 << 20).unwrap();
+    got.sort();
+    assert_eq!(got, vec![Path::new("corpus.jsonl").to_path_buf(), Path::new("qrels/test.tsv").to_path_buf()]);
+    assert_eq!(std::fs::read(dir.path().join("good/qrels/test.tsv")).unwrap(), QRELS);
+}
+
+#[test]
+fn fetches_and_unpacks_an_official_tar_gz_when_pinned() {
+    let server = Server::start(4);
+    let tgz =
+        tar_gz_with(&[("tiny/corpus.jsonl", CORPUS), ("tiny/queries.jsonl", QUERIES), ("tiny/qrels/test.tsv", QRELS)]);
+    server.set("/official/tiny.tar.gz", Reply::Ok(tgz.clone()));
+    let url = format!("{}/official/tiny.tar.gz", server.base);
+    let cache = tempfile::tempdir().unwrap();
+    let s = Store { registry: registry_with_source(&url, &sha(&tgz)), ..Store::new(cache.path().to_path_buf(), None) };
+    let r = s.resolve("test/tiny").unwrap();
+    assert_eq!(r.origin, Origin::Official);
+    assert_eq!(std::fs::read(r.folder.join("corpus.jsonl")).unwrap(), CORPUS);
+    // A damaged member fails the per-file check and leaves nothing behind.
+    let bad =
+        tar_gz_with(&[("tiny/corpus.jsonl", b"{}"), ("tiny/queries.jsonl", QUERIES), ("tiny/qrels/test.tsv", QRELS)]);
+    server.set("/official/bad.tar.gz", Reply::Ok(bad.clone()));
+    let cache2 = tempfile::tempdir().unwrap();
+    let url = format!("{}/official/bad.tar.gz", server.base);
+    let s = Store { registry: registry_with_source(&url, &sha(&bad)), ..Store::new(cache2.path().to_path_buf(), None) };
+    let err = s.resolve("test/tiny").unwrap_err();
+    assert!(matches!(err, StoreError::Mismatch { .. }), "{err}");
+    assert!(!cache2.path().join("datasets/tiny").exists());
+}

@@ -238,7 +238,7 @@ impl Store {
         {
             return self.fetch_from_mirror_url(spec, base);
         }
-        if !spec.hub.is_empty() && (spec.source_sha256.is_empty() || !spec.source_url.ends_with(".zip")) {
+        if !spec.hub.is_empty() && (spec.source_sha256.is_empty() || !archive::is_supported(&spec.source_url)) {
             return self.fetch_hub_spec(spec);
         }
         self.fetch_official(spec)
@@ -261,9 +261,9 @@ impl Store {
     }
 
     fn fetch_official(&self, spec: &DatasetSpec) -> Result<Resolved> {
-        if !spec.source_url.ends_with(".zip") {
+        if !archive::is_supported(&spec.source_url) {
             return Err(StoreError::Unavailable(format!(
-                "{}: not in the cache or mirror, and its official source ({}) is not a zip archive drbench can unpack; \
+                "{}: not in the cache or mirror, and its official source ({}) is not a zip or tar.gz archive drbench can unpack; \
                  set DRBENCH_MIRROR to a folder or URL that holds {}/",
                 spec.name, spec.source_url, spec.mirror
             )));
@@ -292,7 +292,7 @@ impl Store {
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&staging);
-        let result = archive::extract_zip(&archive, &spec.zip_root, &staging, MAX_DOWNLOAD_BYTES)
+        let result = archive::extract(&archive, &spec.zip_root, &staging, MAX_DOWNLOAD_BYTES)
             .and_then(|_| verify_folder(&staging, &spec.files));
         if let Err(e) = result {
             let _ = std::fs::remove_dir_all(&staging);
