@@ -2,7 +2,8 @@
 //! DIR` writes an MTEB-layout repository with a ROWS-row synthetic parquet corpus (MS MARCO-sized passages), serves
 //! it from the hub stand-in on 127.0.0.1 and fetches it into `DIR/hf` (download + sha256 of every blob);
 //! `hub_scale read DIR` — in a fresh process, so the stand-in's copy is not counted — reads the cached corpus
-//! through `DatasetFiles` (row group by row group) and prints rows/s and the process's peak resident memory.
+//! through `DatasetFiles` (row group by row group) and prints rows/s and the process's peak resident memory;
+//! `hub_scale untar ARCHIVE.tar.gz DIR` unpacks a tar.gz through the store's streaming extractor (MB/s, peak RSS).
 
 use std::time::Instant;
 
@@ -106,6 +107,23 @@ fn main() {
                 before
             );
         }
-        _ => eprintln!("usage: hub_scale fetch ROWS DIR | hub_scale read DIR"),
+        Some("untar") => {
+            let (archive, dir) = (std::path::Path::new(&args[2]), std::path::Path::new(&args[3]));
+            let size = std::fs::metadata(archive).map_or(0, |m| m.len());
+            let t = Instant::now();
+            let files = drbench_native::store::archive::extract(archive, "", dir, u64::MAX).unwrap();
+            let s = t.elapsed().as_secs_f64();
+            let out: u64 = files.iter().map(|f| std::fs::metadata(dir.join(f)).map_or(0, |m| m.len())).sum();
+            println!(
+                "untar: {} files, {:.0} MB compressed -> {:.0} MB in {s:.1} s = {:.0} MB/s of archive, {:.0} MB/s written; peak RSS {:.0} MiB",
+                files.len(),
+                size as f64 / 1e6,
+                out as f64 / 1e6,
+                size as f64 / 1e6 / s,
+                out as f64 / 1e6 / s,
+                peak_rss_mib()
+            );
+        }
+        _ => eprintln!("usage: hub_scale fetch ROWS DIR | hub_scale read DIR | hub_scale untar ARCHIVE DIR"),
     }
 }

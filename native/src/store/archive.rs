@@ -45,7 +45,7 @@ pub fn extract_zip(archive: &Path, root_in_zip: &str, target: &Path, max_entry_b
             std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
         }
         let mut out = File::create(&out_path).map_err(|e| StoreError::io(&out_path, e))?;
-        let copied = std::io::copy(&mut (&mut entry).take(max_entry_bytes + 1), &mut out)
+        let copied = std::io::copy(&mut (&mut entry).take(max_entry_bytes.saturating_add(1)), &mut out)
             .map_err(|e| bad(format!("entry {}: {e}", rel.display())))?;
         if copied > max_entry_bytes {
             return Err(bad(format!("entry {} inflates past the cap of {max_entry_bytes} bytes", rel.display())));
@@ -108,7 +108,7 @@ pub fn extract_tar_gz(archive: &Path, root: &str, target: &Path, max_entry_bytes
             std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
         }
         let mut out = File::create(&out_path).map_err(|e| StoreError::io(&out_path, e))?;
-        let copied = std::io::copy(&mut (&mut entry).take(max_entry_bytes + 1), &mut out)
+        let copied = std::io::copy(&mut (&mut entry).take(max_entry_bytes.saturating_add(1)), &mut out)
             .map_err(|e| bad(format!("entry {}: {e}", rel.display())))?;
         if copied != size {
             return Err(bad(format!("entry {}: {copied} bytes of {size} (truncated archive)", rel.display())));
