@@ -3,7 +3,8 @@
 //! it from the hub stand-in on 127.0.0.1 and fetches it into `DIR/hf` (download + sha256 of every blob);
 //! `hub_scale read DIR` — in a fresh process, so the stand-in's copy is not counted — reads the cached corpus
 //! through `DatasetFiles` (row group by row group) and prints rows/s and the process's peak resident memory;
-//! `hub_scale untar ARCHIVE.tar.gz DIR` unpacks a tar.gz through the store's streaming extractor (MB/s, peak RSS).
+//! `hub_scale messages DIR` prints what the user reads for a gated repository, a missing revision, a damaged blob
+//! offline and a missing file offline (quoted in issue 17's note); `hub_scale untar ARCHIVE.tar.gz DIR` unpacks a tar.gz through the store's streaming extractor (MB/s, peak RSS).
 
 use std::time::Instant;
 
@@ -124,6 +125,54 @@ fn main() {
                 peak_rss_mib()
             );
         }
-        _ => eprintln!("usage: hub_scale fetch ROWS DIR | hub_scale read DIR | hub_scale untar ARCHIVE DIR"),
+        Some("messages") => messages(std::path::Path::new(&args[2])),
+        _ => eprintln!(
+            "usage: hub_scale fetch ROWS DIR | hub_scale read DIR | hub_scale untar ARCHIVE DIR | hub_scale messages DIR"
+        ),
     }
+}
+
+/// The errors users read, from a small repository on the stand-in.
+fn messages(dir: &std::path::Path) {
+    let mut corpus = Collection::new();
+    let mut seed = 1u64;
+    for i in 0..50 {
+        corpus.push(&format!("d{i}"), "", &passage(&mut seed));
+    }
+    corpus.finish().unwrap();
+    let mut queries = Collection::new();
+    queries.push("q1", "", "w1 w2");
+    queries.finish().unwrap();
+    let mut qrels = Qrels::new();
+    qrels.insert("q1", "d0", 1);
+    let open = mteb_repo("mteb/small", &corpus, &queries, &qrels);
+    let mut gated = mteb_repo("org/gated", &corpus, &queries, &qrels);
+    gated.gated_token = Some("hf_secret".into());
+    let queries_blob = drbench_tests::hub_standin::sha256(&open.files["queries/queries-00000-of-00001.parquet"]);
+    let hub = HubStandin::start(vec![open, gated]);
+    let hf = dir.join("hf");
+    let client = |offline: bool| {
+        let settings = HubSettings {
+            endpoint: hub.url.clone(),
+            token: None,
+            offline,
+            stall_timeout: std::time::Duration::from_secs(5),
+        };
+        Hub::new(settings, &hf).unwrap()
+    };
+    let say = |what: &str, r: &str, offline: bool| match client(offline).dataset(&HubRef::parse(r).unwrap(), None) {
+        Ok(d) => println!("{what}: ok, {}", d.resolved),
+        Err(e) => println!("{what}: {e}"),
+    };
+    say("gated repository, no token", "hf://datasets/org/gated@main", false);
+    say("missing revision", "hf://datasets/mteb/small@v9", false);
+    say("missing repository", "hf://datasets/mteb/nothing@main", false);
+    say("fetch", "hf://datasets/mteb/small@main", false);
+    let blob = hf.join("datasets--mteb--small/blobs").join(&queries_blob);
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(&blob, &bytes).unwrap();
+    say("damaged blob, offline", "hf://datasets/mteb/small@main", true);
+    say("damaged blob, online (fetched again)", "hf://datasets/mteb/small@main", false);
+    say("offline, not in the cache", "hf://datasets/org/gated@main", true);
 }

@@ -137,6 +137,17 @@ fn offline_reuse_makes_no_request_and_refuses_what_is_missing() {
     // A commit the cache has is enough offline, whatever the branch says.
     let commit = std::fs::read_to_string(hf.join("datasets--mteb--nfcorpus/refs/main")).unwrap();
     load_task(&offline, &format!("hf://datasets/mteb/nfcorpus@{commit}"), None).unwrap();
+    // A ref written before a download that never finished: refused as offline, not as a broken repository.
+    let other = hf.join("datasets--mteb--other/refs");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("main"), &commit).unwrap();
+    let err = load_task(&offline, "hf://datasets/mteb/other@main", None).unwrap_err().to_string();
+    assert!(err.contains("HF_HUB_OFFLINE is set") && err.contains("holds none of its files"), "{err}");
+    // A snapshot missing its queries file says so, and that the cache is all there is.
+    let snapshot = hf.join("datasets--mteb--nfcorpus/snapshots").join(commit.trim());
+    std::fs::remove_file(snapshot.join("queries/queries-00000-of-00001.parquet")).unwrap();
+    let err = load_task(&offline, "hf://datasets/mteb/nfcorpus@main", None).unwrap_err().to_string();
+    assert!(err.contains("no data file matches") && err.contains("HF_HUB_OFFLINE is set: the cache holds"), "{err}");
 }
 
 /// A cache written the way Python's huggingface_hub writes it (`hf_hub_download`): refs/main, blobs named by

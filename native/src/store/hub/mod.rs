@@ -63,6 +63,14 @@ impl Hub {
                     self.cache.repo_dir(r.kind, &r.repo).display()
                 ))
             })?;
+            if self.cache.snapshot_files(r, &commit).is_empty() {
+                // A ref written before a download that never finished (huggingface_hub does the same).
+                return Err(StoreError::Unavailable(format!(
+                    "{r}: HF_HUB_OFFLINE is set and the Hugging Face cache ({}) records revision {commit} but holds \
+                     none of its files; run once online or unset HF_HUB_OFFLINE",
+                    self.cache.repo_dir(r.kind, &r.repo).display()
+                )));
+            }
             return Ok((commit, None));
         }
         let info = self.client.repo_info(r)?;
@@ -101,8 +109,18 @@ impl Hub {
         let resolved = r.at(&commit);
         let files = self.files(r, &commit, listing);
         let configs = self.configs(r, &commit, &files)?;
-        let found = layout::detect(&files, &configs, r.subset.as_deref())
-            .map_err(|m| StoreError::Unavailable(format!("{resolved}: {m}")))?;
+        let offline = self.client.settings.offline;
+        let found = layout::detect(&files, &configs, r.subset.as_deref()).map_err(|m| {
+            let hint = if offline {
+                format!(
+                    " (HF_HUB_OFFLINE is set: the cache holds {} files of this snapshot; run once online)",
+                    files.len()
+                )
+            } else {
+                String::new()
+            };
+            StoreError::Unavailable(format!("{resolved}: {m}{hint}"))
+        })?;
         let fetch = |repo: &HubRef, c: &str, paths: &[String]| -> Result<Vec<DataFile>> {
             paths
                 .iter()
