@@ -13,6 +13,17 @@ use drbench_native::store::hub::{Hub, HubRef, HubSettings};
 use drbench_tests::hub_fixtures::mteb_repo;
 use drbench_tests::hub_standin::HubStandin;
 
+/// A hub client of the stand-in at `endpoint` over the Hugging Face cache `hf`.
+fn hub_client(endpoint: &str, hf: &std::path::Path, offline: bool) -> Hub {
+    let settings = HubSettings {
+        endpoint: endpoint.into(),
+        token: None,
+        offline,
+        stall_timeout: std::time::Duration::from_secs(60),
+    };
+    Hub::new(settings, hf).unwrap()
+}
+
 /// Peak resident set size of this process, MiB (Linux `VmHWM`).
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -62,13 +73,7 @@ fn main() {
                 t.elapsed().as_secs_f64()
             );
             let hub = HubStandin::start(vec![repo]);
-            let settings = HubSettings {
-                endpoint: hub.url.clone(),
-                token: None,
-                offline: false,
-                stall_timeout: std::time::Duration::from_secs(60),
-            };
-            let client = Hub::new(settings, dir.join("hf")).unwrap();
+            let client = hub_client(&hub.url, &dir.join("hf"), false);
             let t = Instant::now();
             let ds = client.dataset(&HubRef::parse(reference).unwrap(), None).unwrap();
             let s = t.elapsed().as_secs_f64();
@@ -81,13 +86,7 @@ fn main() {
         }
         Some("read") => {
             let dir = std::path::Path::new(&args[2]);
-            let settings = HubSettings {
-                endpoint: "http://127.0.0.1:9".into(),
-                token: None,
-                offline: true,
-                stall_timeout: std::time::Duration::from_secs(60),
-            };
-            let client = Hub::new(settings, dir.join("hf")).unwrap();
+            let client = hub_client("http://127.0.0.1:9", &dir.join("hf"), true);
             let t = Instant::now();
             let ds = client.dataset(&HubRef::parse(reference).unwrap(), None).unwrap();
             let verified = t.elapsed().as_secs_f64();
@@ -151,15 +150,7 @@ fn messages(dir: &std::path::Path) {
     let queries_blob = drbench_tests::hub_standin::sha256(&open.files["queries/queries-00000-of-00001.parquet"]);
     let hub = HubStandin::start(vec![open, gated]);
     let hf = dir.join("hf");
-    let client = |offline: bool| {
-        let settings = HubSettings {
-            endpoint: hub.url.clone(),
-            token: None,
-            offline,
-            stall_timeout: std::time::Duration::from_secs(5),
-        };
-        Hub::new(settings, &hf).unwrap()
-    };
+    let client = |offline: bool| hub_client(&hub.url, &hf, offline);
     let say = |what: &str, r: &str, offline: bool| match client(offline).dataset(&HubRef::parse(r).unwrap(), None) {
         Ok(d) => println!("{what}: ok, {}", d.resolved),
         Err(e) => println!("{what}: {e}"),

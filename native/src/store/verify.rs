@@ -9,18 +9,23 @@ use sha2::{Digest, Sha256};
 
 use super::error::{Result, StoreError};
 
-/// The sha256 of a file, as lowercase hex.
-pub fn sha256_file(path: &Path) -> Result<String> {
+/// Feeds the bytes of the file at `path` to `consume`, 1 MiB at a time.
+pub fn for_each_chunk(path: &Path, mut consume: impl FnMut(&[u8])) -> Result<()> {
     let mut f = File::open(path).map_err(|e| StoreError::io(path, e))?;
-    let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = f.read(&mut buf).map_err(|e| StoreError::io(path, e))?;
         if n == 0 {
-            break;
+            return Ok(());
         }
-        h.update(&buf[..n]);
+        consume(&buf[..n]);
     }
+}
+
+/// The sha256 of a file, as lowercase hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut h = Sha256::new();
+    for_each_chunk(path, |b| h.update(b))?;
     Ok(hex::encode(h.finalize()))
 }
 

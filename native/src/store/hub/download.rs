@@ -82,15 +82,7 @@ pub fn verify_blob(path: &Path, etag: &str, size: Option<u64>) -> Result<()> {
         });
     }
     let mut hasher = Hasher::new(check_of(etag), len);
-    let mut f = std::fs::File::open(path).map_err(|e| StoreError::io(path, e))?;
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| StoreError::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
+    super::super::verify::for_each_chunk(path, |b| hasher.update(b))?;
     match hasher.finish() {
         Some(got) if got != etag => Err(StoreError::Mismatch {
             path: path.display().to_string(),
