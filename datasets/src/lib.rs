@@ -34,6 +34,16 @@ pub enum RegistryError {
     /// No dataset has that name.
     #[error("unknown dataset {0:?}; `drbench datasets list` shows the known ones, or pass a BEIR folder path")]
     Unknown(String),
+    /// A `NAME#SUBSET` whose dataset has no such subset.
+    #[error("dataset {name:?} has no subset {subset:?} ({})", if known.is_empty() { "it has no subsets".to_string() } else { format!("its subsets: {}", known.join(", ")) })]
+    UnknownSubset {
+        /// The dataset.
+        name: String,
+        /// The subset asked for.
+        subset: String,
+        /// Its subsets.
+        known: Vec<String>,
+    },
     /// No model file has that name.
     #[error("unknown registered model file {0:?} (registry:NAME names a [[model]] of datasets/registry/registry.toml)")]
     UnknownModel(String),
@@ -105,6 +115,11 @@ pub struct DatasetSpec {
     /// Which fields make a document's text, as the study and MTEB build it (e.g. "title + text").
     #[serde(default)]
     pub document_fields: String,
+    /// MTEB's `hf_subsets` of a task scored per subset (CodeSearchNet's six languages): each is a task of its
+    /// own, named `NAME#SUBSET`, and the task's score is their unweighted mean, as MTEB's `TaskResult.get_score`
+    /// takes it. Empty: one task.
+    #[serde(default)]
+    pub subsets: Vec<String>,
     /// Files with checksums.
     #[serde(default)]
     pub files: Vec<FileSpec>,
@@ -119,6 +134,14 @@ impl DatasetSpec {
     /// The dataset registered under MTEB task name `task` (case-insensitive).
     pub fn by_mteb_task<'r>(registry: &'r Registry, task: &str) -> Option<&'r DatasetSpec> {
         registry.datasets().iter().find(|d| !d.mteb_task.is_empty() && d.mteb_task.eq_ignore_ascii_case(task))
+    }
+
+    /// `NAME#SUBSET` → (`NAME`, `Some(SUBSET)`); any other name → (name, None).
+    pub fn split_subset(name: &str) -> (&str, Option<&str>) {
+        match name.split_once('#') {
+            Some((base, subset)) => (base, Some(subset)),
+            None => (name, None),
+        }
     }
 
     /// Whether the registry pins files for this dataset.
@@ -240,6 +263,18 @@ impl Registry {
                     )));
                 }
             }
+            if !d.subsets.is_empty() && (d.hub.is_empty() || d.hub.contains('#')) {
+                return Err(bad("subsets need a hub source without a #SUBSET of its own".into()));
+            }
+            if d.subsets
+                .iter()
+                .any(|s| s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+            {
+                return Err(bad(format!(
+                    "subsets {:?}: each must be a plain config prefix such as `python`",
+                    d.subsets
+                )));
+            }
             if d.mirror.split('/').any(|c| c == ".." || c.is_empty()) {
                 return Err(bad("mirror folder must be a relative path without `..`".into()));
             }
@@ -276,6 +311,22 @@ impl Registry {
     /// All datasets, in registry order.
     pub fn datasets(&self) -> &[DatasetSpec] {
         &self.datasets
+    }
+
+    /// Looks `NAME` or `NAME#SUBSET` up (see [`Registry::get`]); the subset must be one of the dataset's.
+    pub fn get_subset<'a>(&self, name: &'a str) -> Result<(&DatasetSpec, Option<&'a str>), RegistryError> {
+        let (base, subset) = DatasetSpec::split_subset(name);
+        let spec = self.get(base)?;
+        if let Some(s) = subset
+            && !spec.subsets.iter().any(|x| x == s)
+        {
+            return Err(RegistryError::UnknownSubset {
+                name: spec.name.clone(),
+                subset: s.to_string(),
+                known: spec.subsets.clone(),
+            });
+        }
+        Ok((spec, subset))
     }
 
     /// Looks a dataset up by its full name (`beir/scifact`) or its unique short name (`scifact`).
@@ -326,6 +377,11 @@ mod tests {
             r.get("coir/stackoverflow-qa").unwrap().hub,
             "hf://datasets/mteb/StackOverflowQA@7b46f5ebd2365278c1bb025986dda2fee893bbf5"
         );
+        let (csn, subset) = r.get_subset("coir/codesearchnet#go").unwrap();
+        assert_eq!((csn.name.as_str(), subset, csn.subsets.len()), ("coir/codesearchnet", Some("go"), 6));
+        let err = r.get_subset("coir/codesearchnet#rust").unwrap_err().to_string();
+        assert!(err.contains("its subsets: python, javascript, go, ruby, java, php"), "{err}");
+        assert!(r.get_subset("beir/scifact#x").unwrap_err().to_string().contains("it has no subsets"));
         let gguf = r.model("qwen2.5-coder-0.5b-instruct-gguf").unwrap();
         assert_eq!((gguf.size, gguf.parts.len()), (491_400_064, 6));
         assert!(r.model("nope").is_err());
@@ -372,6 +428,12 @@ sha256 = "SHA"
             let err = Registry::parse(&with_hub(bad), "t").unwrap_err().to_string();
             assert!(err.contains("40-digit commit"), "{bad}: {err}");
         }
+        let subsets = base
+            .replace("PATH", "a.tsv")
+            .replace("SHA", &good)
+            .replace("note = \"\"", "note = \"\"\nsubsets = [\"go\"]");
+        let err = Registry::parse(&subsets, "t").unwrap_err().to_string();
+        assert!(err.contains("subsets need a hub source"), "{err}");
         let err = Registry::parse("[[dataset]]\nname = 3\n", "reg.toml").unwrap_err().to_string();
         assert!(err.starts_with("reg.toml:"), "{err}");
     }

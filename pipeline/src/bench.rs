@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use drbench_datasets::{DatasetSpec, Registry};
+use drbench_datasets::Registry;
 use drbench_harness::encoder::Encoder;
 use drbench_harness::report::{Table, TableSpec, build_table};
 use drbench_native::encoders::build::build_encoder;
@@ -21,7 +21,7 @@ use crate::preset::{ModelSpec, Preset};
 use crate::progress::Progress;
 use crate::record::{CellSettings, read_cell, read_results};
 use crate::retriever::RetrieverSpec;
-use crate::task::{TaskInfo, describe_task, load_task};
+use crate::task::{TaskInfo, describe_task, expand_subsets, load_task};
 
 /// How to run a preset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,7 +144,9 @@ impl BenchPlan {
             if options.only.as_ref().is_some_and(|o| !o.contains(&m.name)) {
                 continue;
             }
-            for dataset in m.tasks.as_ref().unwrap_or(&preset.tasks) {
+            let datasets = m.tasks.as_ref().unwrap_or(&preset.tasks).iter().flat_map(|d| expand_subsets(store, d));
+            for dataset in datasets {
+                let dataset = &dataset;
                 let task = describe_task(store, dataset, None)?;
                 let settings = CellSettings {
                     retriever: match &m.retriever {
@@ -271,15 +273,13 @@ impl BenchPlan {
         let mut out = out;
         out.timings.load = load_s;
         let record = cell_record(&model.name, &cell.settings, &task, &out, device.map(DeviceKind::name));
-        write_cell_folder(&cell.dir, &record, &task.info.mteb_task, &out)
+        write_cell_folder(&cell.dir, &record, &task.info, &out)
     }
 
     /// The preset's main table from the results folder: its models and tasks in preset order, against its
     /// baseline.
     pub fn table(&self) -> Result<Table> {
-        let registry = Registry::builtin();
-        let task_of = |t: &str| DatasetSpec::by_mteb_task(&registry, t).map(|d| d.name.clone());
-        let results = read_results(std::slice::from_ref(&self.options.out), &task_of)?;
+        let results = read_results(std::slice::from_ref(&self.options.out), &Registry::builtin())?;
         let spec = TableSpec {
             measures: vec![self.preset.measures[0]],
             baseline: self.preset.baseline.clone(),

@@ -19,7 +19,7 @@ use crate::record::{
     CellFiles, CellSettings, Counts, Described, DrbenchRecord, EncodingStats, RECORD_FORMAT, Timings, write_cell,
 };
 use crate::retriever::Bm25Spec;
-use crate::task::Task;
+use crate::task::{Task, TaskInfo};
 
 /// Documents per embedding-cache shard by default (a killed run re-encodes at most one shard).
 pub const DEFAULT_SHARD_SIZE: usize = 256;
@@ -321,11 +321,12 @@ pub fn cell_record(
 }
 
 /// Writes a finished cell's folder (run.trec, per_query.json, then results.json) and returns its main score.
-pub fn write_cell_folder(dir: &Path, record: &DrbenchRecord, mteb_task: &str, out: &CellOutput) -> Result<f64> {
+pub fn write_cell_folder(dir: &Path, record: &DrbenchRecord, task: &TaskInfo, out: &CellOutput) -> Result<f64> {
     let evaluation = out.evaluation.as_ref().ok_or_else(|| {
         PipelineError::Invalid("a partial (sharded) run has no scores; combine the shards with `drbench merge`".into())
     })?;
     let tag = record.settings.retriever.run_tag();
-    write_cell(dir, CellFiles { record, mteb_task, evaluation, run: &out.run, tag: &tag })?;
+    let subset = (task.hf_subset(), task.languages());
+    write_cell(dir, CellFiles { record, mteb_task: &task.mteb_task, subset, evaluation, run: &out.run, tag: &tag })?;
     Ok(evaluation.mean[0])
 }

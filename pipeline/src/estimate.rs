@@ -84,7 +84,7 @@ fn file_size(store: &Store, dataset: &str, file: &str) -> Option<u64> {
     if Path::new(dataset).is_dir() {
         return std::fs::metadata(Path::new(dataset).join(file)).ok().map(|m| m.len());
     }
-    store.registry.get(dataset).ok()?.file(file).map(|f| f.size)
+    store.registry.get_subset(dataset).ok()?.0.file(file).map(|f| f.size)
 }
 
 /// The estimate of `plan`'s pending cells when run with `threads` threads.
@@ -92,7 +92,7 @@ pub fn estimate(plan: &BenchPlan, store: &Store, threads: usize) -> Estimate {
     let scale = threads.max(1) as f64 / REFERENCE_THREADS as f64;
     let mut cells = Vec::new();
     for (index, cell) in plan.cells.iter().enumerate().filter(|(_, c)| c.state == CellState::Pending) {
-        let spec = store.registry.get(&cell.dataset).ok();
+        let spec = store.registry.get_subset(&cell.dataset).ok().map(|(s, _)| s);
         let corpus = file_size(store, &cell.dataset, "corpus.jsonl");
         let queries = file_size(store, &cell.dataset, "queries.jsonl");
         let total_docs = spec.and_then(|s| s.counts.get("docs").copied());

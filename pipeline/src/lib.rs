@@ -15,6 +15,7 @@ pub mod preset;
 pub mod progress;
 pub mod record;
 pub mod retriever;
+pub mod subset_mean;
 pub mod task;
 
 pub use error::{PipelineError, Result};

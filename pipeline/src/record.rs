@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use drbench_datasets::{DatasetSpec, Registry};
 use drbench_harness::data::{Run, SubsetSpec};
 use drbench_harness::io::atomic::write_atomic;
 use drbench_harness::io::write_trec_run;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{PipelineError, Result};
 use crate::retriever::RetrieverSpec;
+use crate::subset_mean::{add_subset_means, mean_scores};
 
 /// The format of [`DrbenchRecord`] this version writes. Format 1 (drbench ≤ 0.1) kept untyped settings; such
 /// cells are refused by `bench` with that reason, and still read by reports.
@@ -280,6 +282,8 @@ pub struct CellFiles<'a> {
     pub record: &'a DrbenchRecord,
     /// MTEB task name (empty: the task's own name).
     pub mteb_task: &'a str,
+    /// MTEB's `hf_subset` and `languages` of the score entry.
+    pub subset: (&'a str, Vec<String>),
     /// The evaluation (its first measure is the main score).
     pub evaluation: &'a Evaluation,
     /// The run.
@@ -294,14 +298,21 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 }
 
 /// The MTEB results file of an evaluation (`scores.{split}[0]` with MTEB's keys, `main_score` = the first
-/// measure) with drbench's part.
-pub fn results_file<D>(task_name: &str, split: &str, eval: &Evaluation, time_s: f64, drbench: D) -> ResultsFile<D> {
+/// measure, `hf_subset` and `languages` as given) with drbench's part.
+pub fn results_file<D>(
+    task_name: &str,
+    split: &str,
+    (hf_subset, languages): (&str, Vec<String>),
+    eval: &Evaluation,
+    time_s: f64,
+    drbench: D,
+) -> ResultsFile<D> {
     let metrics = eval.measures.iter().zip(&eval.mean).map(|(m, v)| (mteb_key(*m), serde_json::json!(v))).collect();
     let entry = ScoreEntry {
         metrics,
         main_score: eval.mean.first().copied(),
-        hf_subset: Some("default".into()),
-        languages: Some(vec!["eng-Latn".into()]),
+        hf_subset: Some(hf_subset.to_string()),
+        languages: Some(languages),
     };
     ResultsFile {
         task_name: task_name.to_string(),
@@ -317,7 +328,8 @@ pub fn write_cell(dir: &Path, f: CellFiles<'_>) -> Result<()> {
     write_trec_run(&dir.join(RUN_FILE), f.run, f.tag)?;
     write_json(&dir.join(PER_QUERY_FILE), &PerQueryFile::of(f.evaluation))?;
     let task_name = if f.mteb_task.is_empty() { f.record.task.as_str() } else { f.mteb_task };
-    let results = results_file(task_name, &f.record.split, f.evaluation, f.record.timings_s.total(), f.record);
+    let results =
+        results_file(task_name, &f.record.split, f.subset, f.evaluation, f.record.timings_s.total(), f.record);
     write_json(&dir.join(RESULTS_FILE), &results)
 }
 
@@ -359,9 +371,11 @@ pub fn read_cell(dir: &Path) -> Result<Option<DrbenchRecord>> {
 }
 
 /// Reads every result under `roots` (files or folders, searched recursively): drbench `results.json` files
-/// (with the `per_query.json` beside them) and MTEB task files. `task_of` maps an MTEB task name to a registry
-/// name (None: keep the name). JSON files that are not results (`model_meta.json`, ...) are skipped.
-pub fn read_results(roots: &[PathBuf], task_of: &dyn Fn(&str) -> Option<String>) -> Result<Vec<CellResult>> {
+/// (with the `per_query.json` beside them) and MTEB task files, whose task names `registry` maps to registry
+/// names (an unknown one is kept as it is); then adds the mean of each task scored per subset whose subsets are
+/// all there ([`add_subset_means`]). JSON files that are not results (`model_meta.json`, ...) are skipped.
+pub fn read_results(roots: &[PathBuf], registry: &Registry) -> Result<Vec<CellResult>> {
+    let task_of = |t: &str| DatasetSpec::by_mteb_task(registry, t).map(|d| d.name.clone());
     let mut files = Vec::new();
     for root in roots {
         collect_json(root, &mut files)?;
@@ -369,10 +383,11 @@ pub fn read_results(roots: &[PathBuf], task_of: &dyn Fn(&str) -> Option<String>)
     files.sort();
     let mut out = Vec::new();
     for f in files {
-        if let Some(cell) = read_one(&f, task_of)? {
+        if let Some(cell) = read_one(&f, &task_of)? {
             out.push(cell);
         }
     }
+    add_subset_means(&mut out, registry);
     Ok(out)
 }
 
@@ -412,11 +427,14 @@ fn read_one(path: &Path, task_of: &dyn Fn(&str) -> Option<String>) -> Result<Opt
         .or_else(|| file.scores.keys().next().cloned())
         .ok_or_else(|| bad("`scores` has no split"))?;
     let entries = &file.scores[&split];
-    let entry = entries
-        .iter()
-        .find(|e| e.hf_subset.as_deref().is_none_or(|s| s == "default"))
-        .or_else(|| entries.first())
-        .ok_or_else(|| bad("`scores.<split>` is empty"))?;
+    if entries.is_empty() {
+        return Err(bad("`scores.<split>` is empty"));
+    }
+    // One entry per subset (MTEB's multi-subset tasks): the task's score is their mean, as MTEB takes it.
+    let scores = match entries.iter().find(|e| e.hf_subset.as_deref().is_none_or(|s| s == "default")) {
+        Some(entry) => entry.measures(),
+        None => mean_scores(&entries.iter().map(ScoreEntry::measures).collect::<Vec<_>>()),
+    };
     let (model, task, per_query) = match file.drbench {
         Some(id) => {
             let pq_path = path.with_file_name(PER_QUERY_FILE);
@@ -431,7 +449,7 @@ fn read_one(path: &Path, task_of: &dyn Fn(&str) -> Option<String>) -> Result<Opt
         }
         None => (mteb_model_name(path)?, task_of(&file.task_name).unwrap_or_else(|| file.task_name.clone()), None),
     };
-    Ok(Some(CellResult { model, task, split, scores: entry.measures(), per_query, origin: path.to_path_buf() }))
+    Ok(Some(CellResult { model, task, split, scores, per_query, origin: path.to_path_buf() }))
 }
 
 /// MTEB's layout is `<model dir>/<revision>/<Task>.json`; `model_meta.json` beside it names the model, else the

@@ -18,6 +18,32 @@ pub struct TaskInfo {
     pub mteb_task: String,
     /// Whether hits equal to the query id are dropped (ArguAna, Quora).
     pub remove_query_self: bool,
+    /// MTEB's `hf_subset` of a task scored per subset (`python` of `coir/codesearchnet#python`), else None.
+    pub subset: Option<String>,
+}
+
+impl TaskInfo {
+    /// MTEB's `hf_subset` of the task's score entry (`default` for a task without subsets).
+    pub fn hf_subset(&self) -> &str {
+        self.subset.as_deref().unwrap_or("default")
+    }
+
+    /// MTEB's `languages` of the task's score entry: `{subset}-Code` for CoIR's per-language subsets (MTEB's
+    /// `eval_langs` there), else `eng-Latn`.
+    pub fn languages(&self) -> Vec<String> {
+        vec![self.subset.as_ref().map_or_else(|| "eng-Latn".to_string(), |s| format!("{s}-Code"))]
+    }
+}
+
+/// The datasets a preset's `dataset` entry stands for: a dataset scored per subset (CodeSearchNet) stands for
+/// each `NAME#SUBSET` in the registry's order, anything else for itself.
+pub fn expand_subsets(store: &Store, dataset: &str) -> Vec<String> {
+    match store.registry.get_subset(dataset) {
+        Ok((spec, None)) if !spec.subsets.is_empty() => {
+            spec.subsets.iter().map(|s| format!("{}#{s}", spec.name)).collect()
+        }
+        _ => vec![dataset.to_string()],
+    }
 }
 
 /// Where a loaded task's data came from, for the record.
@@ -62,18 +88,16 @@ impl Task {
 pub fn describe_task(store: &Store, dataset: &str, split: Option<&str>) -> Result<TaskInfo> {
     let is_dir = std::path::Path::new(dataset).is_dir();
     let is_hub = !is_dir && HubRef::looks_like(dataset);
-    if is_hub {
-        HubRef::parse(dataset)?;
-    }
     if is_dir || is_hub {
         return Ok(TaskInfo {
             name: dataset.to_string(),
             split: split.unwrap_or("test").to_string(),
             mteb_task: String::new(),
             remove_query_self: false,
+            subset: if is_hub { HubRef::parse(dataset)?.subset } else { None },
         });
     }
-    let spec = store.registry.get(dataset).map_err(drbench_native::store::StoreError::from)?;
+    let (spec, subset) = store.registry.get_subset(dataset).map_err(drbench_native::store::StoreError::from)?;
     if let Some(s) = split
         && !spec.splits.iter().any(|x| x == s)
     {
@@ -83,10 +107,11 @@ pub fn describe_task(store: &Store, dataset: &str, split: Option<&str>) -> Resul
         });
     }
     Ok(TaskInfo {
-        name: spec.name.clone(),
+        name: subset.map_or_else(|| spec.name.clone(), |s| format!("{}#{s}", spec.name)),
         split: split.map_or_else(|| spec.default_split.clone(), str::to_string),
         mteb_task: spec.mteb_task.clone(),
         remove_query_self: spec.remove_query_self,
+        subset: subset.map(str::to_string),
     })
 }
 

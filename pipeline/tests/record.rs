@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use drbench_datasets::Registry;
 use drbench_harness::data::{Run, ScoredDoc, SubsetSpec};
 use drbench_harness::metrics::{EvalOptions, Measure, evaluate_run};
 use drbench_harness::{bm25::FieldMode, data::Qrels};
@@ -66,7 +67,18 @@ fn record(settings: CellSettings) -> DrbenchRecord {
 
 fn write(dir: &Path, record: &DrbenchRecord) {
     let (run, eval) = evaluation(record.settings.measures.clone());
-    write_cell(dir, CellFiles { record, mteb_task: "SciFact", evaluation: &eval, run: &run, tag: "t" }).unwrap();
+    write_cell(
+        dir,
+        CellFiles {
+            record,
+            mteb_task: "SciFact",
+            subset: ("default", vec!["eng-Latn".into()]),
+            evaluation: &eval,
+            run: &run,
+            tag: "t",
+        },
+    )
+    .unwrap();
 }
 
 #[test]
@@ -82,7 +94,7 @@ fn a_cell_reads_back_as_written_and_reports_read_it_too() {
     assert!(text.contains(r#""retriever": {"version":2,"mode":"mean"}"#), "{text}");
     assert_eq!(Described::of("BM25 flat").json(), r#""BM25 flat""#);
 
-    let cells = read_results(&[dir.path().to_path_buf()], &|_| None).unwrap();
+    let cells = read_results(&[dir.path().to_path_buf()], &Registry::builtin()).unwrap();
     assert_eq!(cells.len(), 1);
     let c = &cells[0];
     assert_eq!((c.model.as_str(), c.task.as_str(), c.split.as_str()), ("m", "beir/scifact", "test"));
@@ -152,8 +164,7 @@ fn mteb_result_files_and_drbench_cells_are_read_together() {
     std::fs::write(mteb.join("model_meta.json"), r#"{"name": "sentence-transformers/all-MiniLM-L6-v2"}"#).unwrap();
     write(&dir.path().join("bench/m/beir__scifact"), &record(settings()));
 
-    let task_of = |name: &str| (name == "SciFact").then(|| "beir/scifact".to_string());
-    let cells = read_results(&[dir.path().to_path_buf()], &task_of).unwrap();
+    let cells = read_results(&[dir.path().to_path_buf()], &Registry::builtin()).unwrap();
     assert_eq!(cells.len(), 2, "{cells:#?}");
     let ours = cells.iter().find(|c| c.model == "m").unwrap();
     assert_eq!(ours.task, "beir/scifact");
@@ -165,6 +176,30 @@ fn mteb_result_files_and_drbench_cells_are_read_together() {
     assert!(minilm.per_query.is_none());
 
     std::fs::write(dir.path().join("mteb/broken.json"), "{\"task_name\": \"X\",\n \"scores\": [1,").unwrap();
-    let err = read_results(&[dir.path().to_path_buf()], &task_of).unwrap_err().to_string();
+    let err = read_results(&[dir.path().to_path_buf()], &Registry::builtin()).unwrap_err().to_string();
     assert!(err.contains("broken.json:2:"), "{err}");
+}
+
+#[test]
+fn an_mteb_file_with_one_entry_per_subset_scores_their_mean_as_mteb_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("mteb/org__model/rev");
+    std::fs::create_dir_all(&folder).unwrap();
+    let langs = ["python", "javascript", "go", "ruby", "java", "php"];
+    let entries: Vec<String> = langs
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let v = 0.1 * (i + 1) as f64;
+            format!(r#"{{"hf_subset": "{l}", "languages": ["{l}-Code"], "main_score": {v}, "ndcg_at_10": {v}}}"#)
+        })
+        .collect();
+    let text =
+        format!(r#"{{"task_name": "COIRCodeSearchNetRetrieval", "scores": {{"test": [{}]}}}}"#, entries.join(","));
+    std::fs::write(folder.join("COIRCodeSearchNetRetrieval.json"), text).unwrap();
+    let cells = read_results(&[dir.path().to_path_buf()], &Registry::builtin()).unwrap();
+    assert_eq!(cells.len(), 1, "{cells:#?}");
+    assert_eq!((cells[0].task.as_str(), cells[0].model.as_str()), ("coir/codesearchnet", "org/model"));
+    let naive = (1..=6).map(|i| 0.1 * i as f64).sum::<f64>() / 6.0;
+    assert!((cells[0].scores[&NDCG10] - naive).abs() < 1e-15, "{:?}", cells[0].scores);
 }

@@ -255,3 +255,71 @@ fn missing_repositories_revisions_and_gated_repositories_say_what_to_do() {
     let e = err("hf://datasets/org/gated", &s);
     assert!(e.contains("pin a revision"), "{e}");
 }
+
+/// CodeSearchNet through the registry, as `bench` runs it: the registry's pin (the commit MTEB pins), one cell
+/// per language (`coir/codesearchnet#python`, …, each an MTEB score entry with its `hf_subset`), and the task's
+/// score in the table the unweighted mean of the six languages' nDCG@10 — each language here a different sixth
+/// of NFCorpus's queries, so the six scores differ and a pooled mean would not equal it.
+#[test]
+fn codesearchnet_runs_per_language_and_scores_the_mean_of_the_six() {
+    use drbench_pipeline::bench::{BenchOptions, BenchPlan};
+    use drbench_pipeline::preset::Preset;
+    let dir = tempfile::tempdir().unwrap();
+    let beir = nfcorpus(dir.path());
+    let spec = Store::new(dir.path().join("c"), None).registry.get("coir/codesearchnet").unwrap().clone();
+    let langs = spec.subsets.clone();
+    let parts: Vec<Task> = (0..langs.len())
+        .map(|i| {
+            let queries = beir.queries.filter(|q| beir.queries.position(q.id).unwrap() % langs.len() == i);
+            let mut qrels = beir.qrels.clone();
+            qrels.retain(|q, _| queries.find(q).is_some());
+            Task { info: beir.info.clone(), corpus: beir.corpus.clone(), queries, qrels, source: Default::default() }
+        })
+        .collect();
+    let per_lang: Vec<(&str, &_, &_, &_)> =
+        langs.iter().zip(&parts).map(|(l, t)| (l.as_str(), &t.corpus, &t.queries, &t.qrels)).collect();
+    let mut repo = coir_repo("CoIR-Retrieval/CodeSearchNet", &per_lang);
+    let commit = spec.hub.rsplit_once('@').unwrap().1.to_string();
+    repo.refs = [("main".to_string(), commit.clone())].into();
+    repo.commit = commit;
+    let hub = HubStandin::start(vec![repo]);
+    let s = store(dir.path(), &hub, &dir.path().join("hf"), false);
+
+    let err = load_task(&s, "coir/codesearchnet", None).unwrap_err().to_string();
+    assert!(err.contains("coir/codesearchnet#SUBSET") && err.contains("python, javascript"), "{err}");
+    let err = load_task(&s, "coir/codesearchnet#rust", None).unwrap_err().to_string();
+    assert!(err.contains("no subset \"rust\"") && err.contains("python, javascript, go"), "{err}");
+
+    let preset = Preset::parse(
+        "name = \"csn\"\ndescription = \"\"\ntasks = [\"coir/codesearchnet\"]\nmeasures = [\"nDCG@10\"]\n\
+         [[model]]\nname = \"BM25\"\nkind = \"bm25\"\nfields = \"flat\"\n",
+        Path::new("csn.toml"),
+    )
+    .unwrap();
+    let options = BenchOptions {
+        out: dir.path().join("out"),
+        only: None,
+        device: drbench_native::encoders::device::DeviceKind::Cpu,
+        cache: dir.path().join("emb"),
+    };
+    let plan = BenchPlan::new(preset, options, &s).unwrap();
+    let datasets: Vec<&str> = plan.cells.iter().map(|c| c.dataset.as_str()).collect();
+    let want: Vec<String> = langs.iter().map(|l| format!("coir/codesearchnet#{l}")).collect();
+    assert_eq!(datasets, want);
+    let summary = plan.run(&s, &Silent, &mut |_| {});
+    assert_eq!((summary.ran, summary.failed.len()), (6, 0), "{summary:?}");
+
+    let scores: Vec<f64> = parts.iter().map(|t| bm25_run(t).1).collect();
+    assert!(scores.windows(2).any(|w| w[0] != w[1]), "the languages differ: {scores:?}");
+    let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+    let table = plan.table().unwrap();
+    let value = table.cells[0][0].as_ref().expect("the task's mean is in the table").value;
+    assert!((value - mean).abs() < 1e-12, "table {value} vs the mean of the six {mean} ({scores:?})");
+
+    let results = std::fs::read_to_string(plan.cells[0].dir.join("results.json")).unwrap();
+    let results: serde_json::Value = serde_json::from_str(&results).unwrap();
+    assert_eq!(results["task_name"], "COIRCodeSearchNetRetrieval");
+    assert_eq!(results["scores"]["test"][0]["hf_subset"], "python");
+    assert_eq!(results["scores"]["test"][0]["languages"][0], "python-Code");
+    assert!(results["drbench"]["dataset_revision"].as_str().unwrap().contains(&spec.hub[14..]));
+}

@@ -83,38 +83,30 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
         }
         DatasetsCommand::Fetch { name, allow_unpinned } => {
             store.allow_unpinned = allow_unpinned;
-            if HubRef::looks_like(&name) {
-                let r = store.resolve_hub(&name)?;
-                report_hub(&r);
-                writeln!(out, "{}", r.folder.display())?;
-                return Ok(std::process::ExitCode::SUCCESS);
-            }
-            let spec = store.registry.get(&name)?.clone();
-            let r = store.fetch(&spec)?;
-            if r.origin == Origin::Hub {
-                report_hub(&r);
-                writeln!(out, "{}", r.folder.display())?;
-                return Ok(std::process::ExitCode::SUCCESS);
-            }
-            let how = match r.origin {
-                Origin::Cache => "cache",
-                Origin::MirrorDir => "mirror folder (used in place)",
-                Origin::MirrorUrl => "downloaded from the mirror",
-                Origin::Official => "downloaded from the official source",
-                Origin::Path => "path",
-                Origin::Hub => "the Hugging Face hub",
+            // A task scored per subset (CodeSearchNet's languages) is fetched subset by subset.
+            let names = match store.registry.get_subset(&name) {
+                Ok((spec, None)) if !spec.subsets.is_empty() => {
+                    spec.subsets.iter().map(|s| format!("{}#{s}", spec.name)).collect()
+                }
+                _ => vec![name],
             };
-            eprintln!("{}: {} files verified ({how})", spec.name, spec.files.len());
-            if !spec.note.is_empty() {
-                eprintln!("note: {}", spec.note);
+            let mut folders = Vec::new();
+            for name in &names {
+                let r = store.resolve(name)?;
+                report_fetch(&r);
+                if !folders.contains(&r.folder) {
+                    folders.push(r.folder);
+                }
             }
-            writeln!(out, "{}", r.folder.display())?;
+            for folder in folders {
+                writeln!(out, "{}", folder.display())?;
+            }
         }
         DatasetsCommand::Verify { name } => {
             let hub_ref = if HubRef::looks_like(&name) {
                 Some(name.clone())
             } else {
-                let spec = store.registry.get(&name)?;
+                let (spec, _) = store.registry.get_subset(&name)?;
                 (!spec.hub.is_empty() && store.local_copy(spec).is_none()).then(|| spec.hub.clone())
             };
             if let Some(reference) = hub_ref {
@@ -135,7 +127,7 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
                 }
                 return Ok(std::process::ExitCode::SUCCESS);
             }
-            let spec = store.registry.get(&name)?.clone();
+            let spec = store.registry.get_subset(&name)?.0.clone();
             let mut any = false;
             let mut bad = 0;
             for (folder, what) in [(Some(store.cache_folder(&spec)), "cache"), (store.mirror_folder(&spec), "mirror")] {
@@ -173,9 +165,24 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-/// What a hub fetch found, on stderr (stdout keeps the folder alone).
-fn report_hub(r: &Resolved) {
-    let Some(h) = &r.hub else { return };
+/// What a fetch found and checked, on stderr (stdout keeps the folder alone).
+fn report_fetch(r: &Resolved) {
+    let Some(h) = &r.hub else {
+        let how = match r.origin {
+            Origin::Cache => "cache",
+            Origin::MirrorDir => "mirror folder (used in place)",
+            Origin::MirrorUrl => "downloaded from the mirror",
+            Origin::Official => "downloaded from the official source",
+            Origin::Path => "path",
+            Origin::Hub => "the Hugging Face hub",
+        };
+        let files = r.spec.as_ref().map_or(0, |s| s.files.len());
+        eprintln!("{}: {files} files verified ({how})", r.name());
+        if let Some(note) = r.spec.as_ref().map(|s| &s.note).filter(|n| !n.is_empty()) {
+            eprintln!("note: {note}");
+        }
+        return;
+    };
     let n = h.files.corpus.len() + h.files.queries.len() + h.files.qrels.values().map(Vec::len).sum::<usize>();
     eprintln!(
         "{}: {n} data files verified ({:?} layout; splits {})",

@@ -73,9 +73,7 @@ fn list(s: &Option<String>) -> Vec<String> {
 }
 
 pub fn run(a: ReportArgs) -> anyhow::Result<std::process::ExitCode> {
-    let registry = drbench_datasets::Registry::builtin();
-    let task_of = |t: &str| drbench_datasets::DatasetSpec::by_mteb_task(&registry, t).map(|d| d.name.clone());
-    let results = read_results(&a.results, &task_of)?;
+    let results = read_results(&a.results, &drbench_datasets::Registry::builtin())?;
     if results.is_empty() {
         anyhow::bail!("no results found under {:?}", a.results);
     }

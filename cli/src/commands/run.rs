@@ -100,7 +100,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<std::process::ExitCode> {
         return Ok(std::process::ExitCode::SUCCESS);
     }
     let record = cell_record(&a.model.model, &settings, &task, &out, Some(a.model.device.name()));
-    let main = write_cell_folder(&a.out, &record, &task.info.mteb_task, &out)?;
+    let main = write_cell_folder(&a.out, &record, &task.info, &out)?;
     if let drbench_harness::embed_cache::CacheOrigin::Adopted(old) = &dense_report.origin {
         eprintln!("reused the embeddings of an earlier drbench at {} (same settings)", old.display());
     }

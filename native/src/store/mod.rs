@@ -173,8 +173,11 @@ impl Store {
         Ok(Resolved { folder: ds.snapshot.clone(), spec: None, origin: Origin::Hub, hub: Some(ds) })
     }
 
-    fn fetch_hub_spec(&self, spec: &DatasetSpec) -> Result<Resolved> {
-        let r = hub::HubRef::parse(&spec.hub)?;
+    fn fetch_hub_spec(&self, spec: &DatasetSpec, subset: Option<&str>) -> Result<Resolved> {
+        let mut r = hub::HubRef::parse(&spec.hub)?;
+        if let Some(s) = subset {
+            r.subset = Some(s.to_string());
+        }
         let qrels = Some(spec.hub_qrels.as_str()).filter(|s| !s.is_empty()).map(hub::HubRef::parse).transpose()?;
         let ds = self.hub()?.dataset(&r, qrels.as_ref()).map_err(|e| match &e {
             StoreError::Unavailable(m) if !spec.note.is_empty() => {
@@ -207,8 +210,18 @@ impl Store {
         if hub::HubRef::looks_like(name_or_path) {
             return self.resolve_hub(name_or_path);
         }
-        let spec = self.registry.get(name_or_path)?.clone();
-        self.fetch(&spec)
+        let (spec, subset) = self.registry.get_subset(name_or_path)?;
+        match subset {
+            Some(subset) => self.fetch_hub_spec(spec, Some(subset)),
+            None if !spec.subsets.is_empty() => Err(StoreError::Unavailable(format!(
+                "{} is scored per subset: name one as {}#SUBSET (subsets: {}); `drbench bench` runs every subset and \
+                 reports their mean, as MTEB does",
+                spec.name,
+                spec.name,
+                spec.subsets.join(", ")
+            ))),
+            None => self.fetch(&spec.clone()),
+        }
     }
 
     /// The first local folder (cache, then mirror folder) holding every registered file, not yet verified.
@@ -239,7 +252,7 @@ impl Store {
             return self.fetch_from_mirror_url(spec, base);
         }
         if !spec.hub.is_empty() && (spec.source_sha256.is_empty() || !archive::is_supported(&spec.source_url)) {
-            return self.fetch_hub_spec(spec);
+            return self.fetch_hub_spec(spec, None);
         }
         self.fetch_official(spec)
     }
