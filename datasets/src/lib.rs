@@ -50,7 +50,7 @@ pub enum RegistryError {
 }
 
 /// One file of a dataset.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct FileSpec {
     /// Path relative to the dataset folder (`corpus.jsonl`, `qrels/test.tsv`).
@@ -120,9 +120,44 @@ pub struct DatasetSpec {
     /// takes it. Empty: one task.
     #[serde(default)]
     pub subsets: Vec<String>,
+    /// The published MD5 of the official archive, checked while it downloads (MS MARCO publishes no sha256;
+    /// Anserini's documentation gives the MD5 of `collectionandqueries.tar.gz`); empty when there is none.
+    #[serde(default)]
+    pub source_md5: String,
+    /// Another registry dataset whose corpus this one searches (TREC DL and MS MARCO dev search the 8.8M MS MARCO
+    /// passages); empty: the dataset's own.
+    #[serde(default)]
+    pub corpus_from: String,
+    /// Which files hold the corpus, the queries and each split's qrels, when the folder is not a BEIR folder;
+    /// from an official archive, exactly these files are extracted.
+    #[serde(default)]
+    pub data: Option<DataSpec>,
     /// Files with checksums.
     #[serde(default)]
     pub files: Vec<FileSpec>,
+}
+
+/// The data files of a dataset folder that is not laid out as BEIR's, by role, as paths inside the folder:
+/// `.jsonl` records, `.tsv`/`.txt` MS MARCO and TREC text files (`id<TAB>text` collections; qrels as BEIR TSV or
+/// TREC `qid 0 docid rel`, told apart by the first line).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DataSpec {
+    /// The corpus files (none when the corpus comes from `corpus_from`).
+    #[serde(default)]
+    pub corpus: Vec<String>,
+    /// The query files.
+    pub queries: Vec<String>,
+    /// Split → its qrels files.
+    pub qrels: BTreeMap<String, Vec<String>>,
+}
+
+impl DataSpec {
+    /// Every path named, corpus first.
+    pub fn paths(&self) -> Vec<&str> {
+        let qrels = self.qrels.values().flatten();
+        self.corpus.iter().chain(&self.queries).chain(qrels).map(String::as_str).collect()
+    }
 }
 
 impl DatasetSpec {
@@ -212,6 +247,15 @@ fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+fn is_md5_or_empty(s: &str) -> bool {
+    s.is_empty() || (s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+}
+
+/// A relative path that stays inside its folder (no leading `/`, no `..` or empty component).
+fn is_relative_inside(p: &str) -> bool {
+    !p.starts_with('/') && !p.split('/').any(|c| c == ".." || c.is_empty())
+}
+
 /// A plain file or folder name: no separators, not `.`/`..`, not empty.
 /// `hf://datasets/ORG/NAME@COMMIT[#SUBSET]` with a full 40-hex-digit commit: a registry pin never drifts.
 fn is_pinned_hub_dataset(r: &str) -> bool {
@@ -252,7 +296,7 @@ impl Registry {
                 if !is_sha256(&f.sha256) {
                     return Err(bad(format!("file {}: sha256 must be 64 lowercase hex digits", f.path)));
                 }
-                if f.path.starts_with('/') || f.path.split('/').any(|c| c == ".." || c.is_empty()) {
+                if !is_relative_inside(&f.path) {
                     return Err(bad(format!("file {}: path must be relative and stay inside the folder", f.path)));
                 }
             }
@@ -275,8 +319,32 @@ impl Registry {
                     d.subsets
                 )));
             }
+            if let Some(data) = &d.data {
+                if let Some(p) = data.paths().into_iter().find(|p| !is_relative_inside(p)) {
+                    return Err(bad(format!("data file {p}: path must be relative and stay inside the folder")));
+                }
+                if data.corpus.is_empty() == d.corpus_from.is_empty() {
+                    return Err(bad("data needs corpus files, or corpus_from another dataset, not both".into()));
+                }
+                if let Some(s) = d.splits.iter().find(|s| !data.qrels.contains_key(*s)) {
+                    return Err(bad(format!("split {s:?} has no qrels in data")));
+                }
+            }
+            if !is_md5_or_empty(&d.source_md5) {
+                return Err(bad("source_md5 must be 32 lowercase hex digits".into()));
+            }
             if d.mirror.split('/').any(|c| c == ".." || c.is_empty()) {
                 return Err(bad("mirror folder must be a relative path without `..`".into()));
+            }
+        }
+        for d in file.dataset.iter().filter(|d| !d.corpus_from.is_empty()) {
+            let target = file.dataset.iter().find(|t| t.name == d.corpus_from);
+            if target.is_none_or(|t| !t.corpus_from.is_empty()) {
+                return Err(RegistryError::Entry {
+                    origin: origin.into(),
+                    name: d.name.clone(),
+                    message: format!("corpus_from {:?} must name a dataset with a corpus of its own", d.corpus_from),
+                });
             }
         }
         let mut seen = std::collections::BTreeSet::new();

@@ -176,7 +176,7 @@ fn downloads_over_the_size_cap_are_refused() {
         &client,
         &format!("{}/big", server.base),
         &dest,
-        http::Expect { size: None, sha256: None, max_bytes: 100 },
+        http::Expect { size: None, sha256: None, md5: None, max_bytes: 100 },
     )
     .unwrap_err();
     assert!(err.to_string().contains("cap"), "{err}");
@@ -185,7 +185,7 @@ fn downloads_over_the_size_cap_are_refused() {
         &client,
         &format!("{}/missing", server.base),
         &dest,
-        http::Expect { size: None, sha256: None, max_bytes: 100 },
+        http::Expect { size: None, sha256: None, md5: None, max_bytes: 100 },
     )
     .unwrap_err();
     assert!(err.to_string().contains("404"), "{err}");
@@ -455,21 +455,27 @@ fn tar_gz_archives_unpack_streamed_and_refuse_escapes_links_and_truncation() {
         let path = dir.path().join(format!("{what}.tar.gz"));
         std::fs::write(&path, bytes).unwrap();
         let cap = if what == "capped" { 10 } else { 1 << 20 };
-        let err = archive::extract(&path, "tiny", &dir.path().join(what), cap).unwrap_err().to_string();
+        let err = archive::extract(&path, "tiny", &dir.path().join(what), cap, &[]).unwrap_err().to_string();
         assert!(err.starts_with(&path.display().to_string()) && err.contains(expected), "{what}: {err}");
     }
     assert!(!dir.path().join("x").exists());
     let whole = tar_gz_with(&[("tiny/corpus.jsonl", CORPUS), ("tiny/qrels/test.tsv", QRELS), ("other/x", b"x")]);
     let truncated = dir.path().join("truncated.tar.gz");
     std::fs::write(&truncated, &whole[..whole.len() * 2 / 3]).unwrap();
-    let err = archive::extract(&truncated, "tiny", &dir.path().join("t"), 1 << 20).unwrap_err().to_string();
+    let err = archive::extract(&truncated, "tiny", &dir.path().join("t"), 1 << 20, &[]).unwrap_err().to_string();
     assert!(err.contains("truncated") || err.contains("not a readable tar.gz"), "{err}");
     let path = dir.path().join("good.tgz");
     std::fs::write(&path, &whole).unwrap();
-    let mut got = archive::extract(&path, "tiny/", &dir.path().join("good"), 1 << 20).unwrap();
+    let mut got = archive::extract(&path, "tiny/", &dir.path().join("good"), 1 << 20, &[]).unwrap();
     got.sort();
     assert_eq!(got, vec![Path::new("corpus.jsonl").to_path_buf(), Path::new("qrels/test.tsv").to_path_buf()]);
     assert_eq!(std::fs::read(dir.path().join("good/qrels/test.tsv")).unwrap(), QRELS);
+    // Only the members asked for (MS MARCO: three of the archive's files), and a missing one named.
+    let got = archive::extract(&path, "tiny", &dir.path().join("only"), 1 << 20, &["qrels/test.tsv"]).unwrap();
+    assert_eq!(got, vec![Path::new("qrels/test.tsv").to_path_buf()]);
+    assert!(!dir.path().join("only/corpus.jsonl").exists());
+    let err = archive::extract(&path, "tiny", &dir.path().join("m"), 1 << 20, &["collection.tsv"]).unwrap_err();
+    assert!(err.to_string().contains("has no collection.tsv under tiny/"), "{err}");
 }
 
 #[test]

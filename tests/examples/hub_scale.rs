@@ -111,7 +111,7 @@ fn main() {
             let (archive, dir) = (std::path::Path::new(&args[2]), std::path::Path::new(&args[3]));
             let size = std::fs::metadata(archive).map_or(0, |m| m.len());
             let t = Instant::now();
-            let files = drbench_native::store::archive::extract(archive, "", dir, u64::MAX).unwrap();
+            let files = drbench_native::store::archive::extract(archive, "", dir, u64::MAX, &[]).unwrap();
             let s = t.elapsed().as_secs_f64();
             let out: u64 = files.iter().map(|f| std::fs::metadata(dir.join(f)).map_or(0, |m| m.len())).sum();
             println!(

@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 use crate::data::{Collection, Qrels};
 use crate::error::{Error, Result};
 
-use super::beir::{BeirFolder, read_beir_qrels, read_jsonl_collection};
+use super::beir::{BeirFolder, read_jsonl_collection};
 use super::lines::Strictness;
 use super::msmarco::read_tsv_collection;
+use super::qrels::read_qrels;
 
 /// How one data file is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,7 +22,9 @@ use super::msmarco::read_tsv_collection;
 pub enum DataFormat {
     /// One JSON record per line (`.jsonl`, `.jsonl.gz`).
     Jsonl,
-    /// BEIR's qrels TSV with its header (`.tsv`, `.tsv.gz`).
+    /// Tab-separated text (`.tsv`, `.tsv.gz`): an `id<TAB>text` collection (MS MARCO), or qrels — BEIR's TSV with
+    /// its header, or TREC's `qid 0 docid rel` (MS MARCO's `qrels.*.tsv`, NIST's qrels), told apart by the first
+    /// line.
     Tsv,
     /// Apache Parquet (`.parquet`).
     Parquet,
@@ -118,7 +121,7 @@ impl DatasetFiles {
         for f in files {
             match f.format {
                 DataFormat::Tsv => {
-                    let part = read_beir_qrels(&f.path, Strictness::Strict)?.value;
+                    let part = read_qrels(&f.path, None, Strictness::Strict)?.value;
                     merge_qrels(&mut qrels, part, &f.path)?;
                 }
                 #[cfg(feature = "parquet")]

@@ -34,8 +34,13 @@ impl FromStr for QrelsFormat {
 /// Detects the format from the first line: a BEIR header means BEIR, anything else TREC.
 pub fn detect_qrels_format(path: &Path) -> Result<QrelsFormat> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(file)))
+    } else {
+        Box::new(std::io::BufReader::new(file))
+    };
     let mut first = Vec::new();
-    std::io::BufReader::new(file).read_until(b'\n', &mut first).map_err(|e| Error::io(path, e))?;
+    reader.read_until(b'\n', &mut first).map_err(|e| Error::io(path, e))?;
     if first.is_empty() {
         return Err(Error::file(path, "file is empty"));
     }

@@ -11,7 +11,7 @@ use super::lines::{LineReader, Loaded, SkipLog, Strictness};
 
 /// Reads TREC qrels: 4 whitespace-separated columns per line.
 pub fn read_trec_qrels(path: &Path, strictness: Strictness) -> Result<Loaded<Qrels>> {
-    read_trec_qrels_from(LineReader::open(path)?, strictness)
+    read_trec_qrels_from(LineReader::open_maybe_gz(path)?, strictness)
 }
 
 /// Reads TREC qrels from any line source (e.g. text in memory); errors name `lines.path()`.

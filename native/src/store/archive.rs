@@ -60,20 +60,44 @@ pub fn is_supported(url_or_name: &str) -> bool {
     [".zip", ".tar.gz", ".tgz"].iter().any(|s| url_or_name.ends_with(s))
 }
 
-/// Extracts a zip or tar.gz (by its name) — see [`extract_zip`] and [`extract_tar_gz`].
-pub fn extract(archive: &Path, root: &str, target: &Path, max_entry_bytes: u64) -> Result<Vec<PathBuf>> {
+/// Extracts a zip or tar.gz (by its name) — see [`extract_zip`] and [`extract_tar_gz`] — into `target`: every
+/// file, or only the relative paths in `only` when it is not empty (an archive lacking one is an error naming it;
+/// a tar.gz is still read in one pass, the other entries skipped as they stream by).
+pub fn extract(archive: &Path, root: &str, target: &Path, max_entry_bytes: u64, only: &[&str]) -> Result<Vec<PathBuf>> {
     let name = archive.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    if name.ends_with(".zip") {
-        extract_zip(archive, root, target, max_entry_bytes)
+    let written = if name.ends_with(".zip") {
+        let all = extract_zip(archive, root, target, max_entry_bytes)?;
+        let (keep, drop): (Vec<PathBuf>, Vec<PathBuf>) =
+            all.into_iter().partition(|p| only.is_empty() || only.iter().any(|o| Path::new(o) == p));
+        for p in drop {
+            let _ = std::fs::remove_file(target.join(p));
+        }
+        keep
     } else {
-        extract_tar_gz(archive, root, target, max_entry_bytes)
+        extract_tar_gz(archive, root, target, max_entry_bytes, only)?
+    };
+    if let Some(missing) = only.iter().find(|o| !written.iter().any(|w| w == Path::new(o))) {
+        return Err(StoreError::Archive {
+            archive: archive.to_path_buf(),
+            message: format!(
+                "has no {missing}{}",
+                if root.is_empty() { String::new() } else { format!(" under {root}/") }
+            ),
+        });
     }
+    Ok(written)
 }
 
-/// Extracts the regular files of the gzip-compressed tar `archive` under `root/` (all when empty) into
-/// `target`, dropping the prefix, in one streaming pass. Links, devices and unsafe paths stop it with the
+/// Extracts the regular files of the gzip-compressed tar `archive` under `root/` (all when empty; only those in
+/// `only` when it is not empty) into `target`, dropping the prefix, in one streaming pass. Links, devices and unsafe paths stop it with the
 /// entry named (what was written so far is in `target`, for the caller to remove). Returns the relative paths.
-pub fn extract_tar_gz(archive: &Path, root: &str, target: &Path, max_entry_bytes: u64) -> Result<Vec<PathBuf>> {
+fn extract_tar_gz(
+    archive: &Path,
+    root: &str,
+    target: &Path,
+    max_entry_bytes: u64,
+    only: &[&str],
+) -> Result<Vec<PathBuf>> {
     let bad = |message: String| StoreError::Archive { archive: archive.to_path_buf(), message };
     let file = File::open(archive).map_err(|e| StoreError::io(archive, e))?;
     let gz = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, file));
@@ -91,6 +115,9 @@ pub fn extract_tar_gz(archive: &Path, root: &str, target: &Path, max_entry_bytes
         let Ok(rel) = name.strip_prefix(prefix) else { continue };
         let rel = rel.components().filter(|c| !matches!(c, Component::CurDir)).collect::<PathBuf>();
         if rel.as_os_str().is_empty() || kind.is_dir() {
+            continue;
+        }
+        if !only.is_empty() && !only.iter().any(|o| Path::new(o) == rel) {
             continue;
         }
         if !kind.is_file() {

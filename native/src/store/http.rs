@@ -18,6 +18,8 @@ pub struct Expect<'a> {
     pub size: Option<u64>,
     /// sha256 (lowercase hex), when known.
     pub sha256: Option<&'a str>,
+    /// MD5 (lowercase hex), when that is all the publisher gives (MS MARCO's archives).
+    pub md5: Option<&'a str>,
     /// Hard cap on bytes accepted (protects the disk from a misbehaving server).
     pub max_bytes: u64,
 }
@@ -90,6 +92,7 @@ fn fetch_to(
     );
     bar.set_message(url.rsplit('/').next().unwrap_or(url).to_string());
     let mut hasher = Sha256::new();
+    let mut md5 = expect.md5.map(|_| md5::Md5::new());
     let mut buf = vec![0u8; 1 << 16];
     let mut total: u64 = 0;
     loop {
@@ -102,6 +105,9 @@ fn fetch_to(
             return Err(http(format!("sent more than the cap of {} bytes", expect.max_bytes)));
         }
         hasher.update(&buf[..n]);
+        if let Some(m) = md5.as_mut() {
+            m.update(&buf[..n]);
+        }
         out.write_all(&buf[..n]).map_err(|e| StoreError::io(dest, e))?;
         bar.set_position(total);
     }
@@ -118,6 +124,12 @@ fn fetch_to(
     let sha = hex::encode(hasher.finalize());
     if let Some(want) = expect.sha256.filter(|w| *w != sha) {
         return Err(StoreError::Mismatch { path: url.to_string(), message: format!("sha256 {sha}, expected {want}") });
+    }
+    if let (Some(want), Some(m)) = (expect.md5, md5) {
+        let got = hex::encode(m.finalize());
+        if got != want {
+            return Err(StoreError::Mismatch { path: url.to_string(), message: format!("MD5 {got}, expected {want}") });
+        }
     }
     Ok(sha)
 }

@@ -9,16 +9,18 @@ mod error;
 pub mod http;
 pub mod hub;
 pub mod model_files;
+pub mod recorded;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
 
-use drbench_datasets::{DatasetSpec, Registry};
-use drbench_harness::io::{BeirFolder, DatasetFiles};
+use drbench_datasets::{DataSpec, DatasetSpec, Registry};
+use drbench_harness::io::{BeirFolder, DataFile, DataFormat, DatasetFiles};
 
 pub use error::{Result, StoreError};
 
 use http::Expect;
+use recorded::Recorded;
 use verify::verify_folder;
 
 /// Largest single file or archive the store will download (MS MARCO's collection archive is ~1 GB).
@@ -72,15 +74,34 @@ pub struct Resolved {
     pub origin: Origin,
     /// The hub dataset (reference at its commit, layout, files) when it came from the hub.
     pub hub: Option<hub::HubDataset>,
+    /// The dataset whose corpus this one searches (the registry's `corpus_from`: MS MARCO's passages).
+    pub corpus: Option<Box<Resolved>>,
+}
+
+/// The files a registry `data` table names inside `folder` (`.txt` read as tab-separated text).
+fn data_files(folder: &Path, data: &DataSpec) -> DatasetFiles {
+    let file =
+        |p: &String| DataFile { path: folder.join(p), format: DataFormat::from_name(p).unwrap_or(DataFormat::Tsv) };
+    DatasetFiles {
+        corpus: data.corpus.iter().map(file).collect(),
+        queries: data.queries.iter().map(file).collect(),
+        qrels: data.qrels.iter().map(|(split, files)| (split.clone(), files.iter().map(file).collect())).collect(),
+    }
 }
 
 impl Resolved {
-    /// The files to read: the hub snapshot's, or the BEIR folder's (an error when it has no corpus.jsonl).
+    /// The files to read: the hub snapshot's, those the registry's `data` names, or the BEIR folder's (an error
+    /// when it has no corpus.jsonl); the corpus another dataset's when it searches one (`corpus_from`).
     pub fn files(&self) -> std::result::Result<DatasetFiles, drbench_harness::Error> {
-        match &self.hub {
-            Some(h) => Ok(h.files.clone()),
-            None => Ok(DatasetFiles::beir(&BeirFolder::open(self.folder.clone())?)),
+        let mut files = match (&self.hub, self.spec.as_ref().and_then(|s| s.data.as_ref())) {
+            (Some(h), _) => h.files.clone(),
+            (None, Some(data)) => data_files(&self.folder, data),
+            (None, None) => DatasetFiles::beir(&BeirFolder::open(self.folder.clone())?),
+        };
+        if let Some(corpus) = &self.corpus {
+            files.corpus = corpus.files()?.corpus;
         }
+        Ok(files)
     }
 
     /// The source a result records: the hub reference at its commit (and the qrels repository's), or None.
@@ -128,8 +149,18 @@ pub fn default_cache_dir() -> PathBuf {
         .map_or_else(|| PathBuf::from(".drbench-cache"), |h| PathBuf::from(h).join(".cache/drbench"))
 }
 
+/// Whether `folder` holds every registered file and every file the registry's `data` names.
 fn has_all(folder: &Path, spec: &DatasetSpec) -> bool {
-    spec.is_pinned() && spec.files.iter().all(|f| folder.join(&f.path).is_file())
+    let data = spec.data.as_ref().map(DataSpec::paths).unwrap_or_default();
+    (spec.is_pinned() || !data.is_empty())
+        && spec.files.iter().all(|f| folder.join(&f.path).is_file())
+        && data.iter().all(|p| folder.join(p).is_file())
+}
+
+/// The `data` files the registry does not pin (their checksums are recorded at the first fetch instead).
+fn unpinned_data(spec: &DatasetSpec) -> Vec<&str> {
+    let data = spec.data.as_ref().map(DataSpec::paths).unwrap_or_default();
+    data.into_iter().filter(|p| spec.file(p).is_none()).collect()
 }
 
 impl Store {
@@ -170,7 +201,7 @@ impl Store {
     pub fn resolve_hub(&self, reference: &str) -> Result<Resolved> {
         let r = hub::HubRef::parse(reference)?;
         let ds = self.hub()?.dataset(&r, None)?;
-        Ok(Resolved { folder: ds.snapshot.clone(), spec: None, origin: Origin::Hub, hub: Some(ds) })
+        Ok(Resolved { folder: ds.snapshot.clone(), spec: None, origin: Origin::Hub, hub: Some(ds), corpus: None })
     }
 
     fn fetch_hub_spec(&self, spec: &DatasetSpec, subset: Option<&str>) -> Result<Resolved> {
@@ -185,7 +216,13 @@ impl Store {
             }
             _ => e,
         })?;
-        Ok(Resolved { folder: ds.snapshot.clone(), spec: Some(spec.clone()), origin: Origin::Hub, hub: Some(ds) })
+        Ok(Resolved {
+            folder: ds.snapshot.clone(),
+            spec: Some(spec.clone()),
+            origin: Origin::Hub,
+            hub: Some(ds),
+            corpus: None,
+        })
     }
 
     /// The cache folder of a dataset.
@@ -205,7 +242,7 @@ impl Store {
     pub fn resolve(&self, name_or_path: &str) -> Result<Resolved> {
         let p = Path::new(name_or_path);
         if p.is_dir() {
-            return Ok(Resolved { folder: p.to_path_buf(), spec: None, origin: Origin::Path, hub: None });
+            return Ok(Resolved { folder: p.to_path_buf(), spec: None, origin: Origin::Path, hub: None, corpus: None });
         }
         if hub::HubRef::looks_like(name_or_path) {
             return self.resolve_hub(name_or_path);
@@ -231,16 +268,51 @@ impl Store {
             .find_map(|(folder, origin)| folder.filter(|f| has_all(f, spec)).map(|f| (f, origin)))
     }
 
-    /// Finds a complete local copy (cache, then mirror folder) and verifies it.
+    /// Finds a complete local copy (cache, then mirror folder) and verifies it: the registered files against the
+    /// registry; files it cannot pin, in the cache, against the checksums recorded at their first fetch (a mirror
+    /// folder's are used as they are: nothing pins them).
     pub fn locate(&self, spec: &DatasetSpec) -> Result<Option<Resolved>> {
         let Some((folder, origin)) = self.local_copy(spec) else { return Ok(None) };
         verify_folder(&folder, &spec.files)?;
-        Ok(Some(Resolved { folder, spec: Some(spec.clone()), origin, hub: None }))
+        let unpinned = unpinned_data(spec);
+        if origin == Origin::Cache && !unpinned.is_empty() {
+            match Recorded::read(&folder)? {
+                Some(rec) if unpinned.iter().all(|p| rec.files.iter().any(|f| f.path == *p)) => rec.verify(&folder)?,
+                _ => {
+                    return Err(StoreError::Mismatch {
+                        path: folder.display().to_string(),
+                        message: format!(
+                            "holds {} without the checksums drbench records when it fetches them ({}); delete the \
+                             folder to fetch it again",
+                            unpinned.join(", "),
+                            recorded::RECORDED_FILE
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(Some(Resolved { folder, spec: Some(spec.clone()), origin, hub: None, corpus: None }))
     }
 
     /// Returns a verified local folder for `spec`, downloading it when needed: a complete local copy, else the
     /// HTTP mirror (pinned files), else the hub source (which also completes a partial local copy), else the official archive.
+    /// A dataset that searches another's corpus (`corpus_from`) gets that dataset resolved the same way.
     pub fn fetch(&self, spec: &DatasetSpec) -> Result<Resolved> {
+        let mut resolved = self.fetch_own(spec)?;
+        if !spec.corpus_from.is_empty() {
+            let corpus = self.registry.get(&spec.corpus_from)?;
+            let found = self.fetch_own(corpus).map_err(|e| match e {
+                StoreError::Unavailable(m) => {
+                    StoreError::Unavailable(format!("{} searches the corpus of {}: {m}", spec.name, corpus.name))
+                }
+                other => other,
+            })?;
+            resolved.corpus = Some(Box::new(found));
+        }
+        Ok(resolved)
+    }
+
+    fn fetch_own(&self, spec: &DatasetSpec) -> Result<Resolved> {
         if let Some(found) = self.locate(spec)?
             && (spec.complete || spec.hub.is_empty() || found.folder.join("corpus.jsonl").is_file())
         {
@@ -266,11 +338,15 @@ impl Store {
                 continue;
             }
             let url = format!("{base}/{}/{}", spec.mirror, f.path);
-            let expect =
-                Expect { size: Some(f.size), sha256: Some(&f.sha256), max_bytes: f.size.min(MAX_DOWNLOAD_BYTES) };
+            let expect = Expect {
+                size: Some(f.size),
+                sha256: Some(&f.sha256),
+                md5: None,
+                max_bytes: f.size.min(MAX_DOWNLOAD_BYTES),
+            };
             http::download(&client, &url, &dest, expect)?;
         }
-        Ok(Resolved { folder, spec: Some(spec.clone()), origin: Origin::MirrorUrl, hub: None })
+        Ok(Resolved { folder, spec: Some(spec.clone()), origin: Origin::MirrorUrl, hub: None, corpus: None })
     }
 
     fn fetch_official(&self, spec: &DatasetSpec) -> Result<Resolved> {
@@ -281,7 +357,7 @@ impl Store {
                 spec.name, spec.source_url, spec.mirror
             )));
         }
-        if spec.source_sha256.is_empty() && !self.allow_unpinned {
+        if spec.source_sha256.is_empty() && spec.source_md5.is_empty() && !self.allow_unpinned {
             return Err(StoreError::Unavailable(format!(
                 "{}: not in the cache or mirror; its official archive {} has no pinned sha256 in the registry. \
                  Set DRBENCH_MIRROR, or pass --allow-unpinned to download it (its files are still checked one by one)",
@@ -292,11 +368,12 @@ impl Store {
         let downloads = self.cache.join("downloads");
         let archive = downloads.join(spec.source_url.rsplit('/').next().unwrap_or("archive.zip"));
         let pinned = Some(spec.source_sha256.as_str()).filter(|s| !s.is_empty());
-        http::download(
+        let md5 = Some(spec.source_md5.as_str()).filter(|s| !s.is_empty());
+        let archive_sha256 = http::download(
             &client,
             &spec.source_url,
             &archive,
-            Expect { size: None, sha256: pinned, max_bytes: MAX_DOWNLOAD_BYTES },
+            Expect { size: None, sha256: pinned, md5, max_bytes: MAX_DOWNLOAD_BYTES },
         )?;
         let folder = self.cache_folder(spec);
         let staging = folder.with_file_name(format!(
@@ -305,14 +382,25 @@ impl Store {
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&staging);
-        let result = archive::extract(&archive, &spec.zip_root, &staging, MAX_DOWNLOAD_BYTES)
-            .and_then(|_| verify_folder(&staging, &spec.files));
+        let only = spec.data.as_ref().map(DataSpec::paths).unwrap_or_default();
+        let unpinned = unpinned_data(spec);
+        let checked = pinned.map(|s| format!("sha256:{s}")).or_else(|| md5.map(|m| format!("md5:{m}")));
+        let result = archive::extract(&archive, &spec.zip_root, &staging, MAX_DOWNLOAD_BYTES, &only)
+            .and_then(|_| verify_folder(&staging, &spec.files))
+            .and_then(|()| {
+                if unpinned.is_empty() {
+                    return Ok(());
+                }
+                Recorded::write(&staging, &unpinned, (&spec.source_url, &archive_sha256, checked)).map(|_| ())
+            });
         if let Err(e) = result {
             let _ = std::fs::remove_dir_all(&staging);
             return Err(e);
         }
         let _ = std::fs::remove_dir_all(&folder);
         std::fs::rename(&staging, &folder).map_err(|e| StoreError::io(&folder, e))?;
-        Ok(Resolved { folder, spec: Some(spec.clone()), origin: Origin::Official, hub: None })
+        // Unpacked and verified: the archive (MS MARCO's is 1 GB) is not needed again.
+        let _ = std::fs::remove_file(&archive);
+        Ok(Resolved { folder, spec: Some(spec.clone()), origin: Origin::Official, hub: None, corpus: None })
     }
 }

