@@ -126,6 +126,18 @@ fn mine_train_crash_resume_and_use_the_adapter() {
     assert!(err.contains("resuming from") && out.contains("(4 this run)"), "{err}\n{out}");
     let bytes = |p: &Path| std::fs::read(p.join("adapter_model.safetensors")).unwrap();
     assert!(bytes(&whole) == bytes(&resumed), "a resumed run must end with the identical adapter");
+    // Tevatron's form, gzip: read as a stream, served from a spool the run removes; the same groups, the same
+    // adapter.
+    let gz = d.join("train.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &std::fs::read(train).unwrap()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let from_gz = d.join("from-gz");
+    let (code, out, err) = drbench(d, &train_args(gz.to_str().unwrap(), from_gz.to_str().unwrap(), tok, model));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("trained 6 steps (6 this run)"), "{out}");
+    assert!(bytes(&whole) == bytes(&from_gz), "the gzip file trains the identical adapter");
+    assert!(!from_gz.join(".train-groups.jsonl").exists(), "the spool is removed after the run");
     let losses = |p: &Path| -> Vec<f64> {
         std::fs::read_to_string(p.join("train_log.jsonl"))
             .unwrap()

@@ -53,8 +53,8 @@ fn batch(t: &Trainer) -> TokenBatch {
         ),
     );
     let examples = vec![
-        Example { query_id: "1", query: "how do cells divide?", passages: vec![&p1, &p2, &p3] },
-        Example { query_id: "2", query: "what causes tides", passages: vec![&p6, &p4, &p5] },
+        Example { query_id: "1".into(), query: "how do cells divide?".into(), passages: vec![p1, p2, p3] },
+        Example { query_id: "2".into(), query: "what causes tides".into(), passages: vec![p6, p4, p5] },
     ];
     t.token_batch(&examples).unwrap()
 }

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use clap::Args;
-use drbench_harness::io::read_train_groups;
+use drbench_harness::io::{TrainGroupFile, TrainGroupSource};
 use drbench_native::encoders::device::{DeviceKind, Precision, device};
 use drbench_native::encoders::lora::Target;
 use drbench_native::encoders::source::{ModelFiles, resolve_model};
@@ -133,7 +133,11 @@ pub fn run(a: TrainArgs) -> anyhow::Result<std::process::ExitCode> {
     super::threads::init(a.threads)?;
     let recipe = a.recipe();
     recipe.check().map_err(anyhow::Error::msg)?;
-    let groups = read_train_groups(&a.train)?;
+    // Read once as a stream and served from disk by index; a .gz is decompressed into the output folder.
+    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+    let spool = a.out.join(".train-groups.jsonl");
+    eprintln!("reading {} ...", a.train.display());
+    let groups = TrainGroupFile::open(&a.train, &spool)?;
     let train_sha256 = drbench_native::store::verify::sha256_file(&a.train)?;
     let mut sampler = Sampler::new(
         &groups,
@@ -148,7 +152,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<std::process::ExitCode> {
         bail!(
             "{}: {} groups, fewer than one step needs ({} queries × {} accumulation steps)",
             a.train.display(),
-            groups.len(),
+            groups.count(),
             recipe.per_device_batch_size,
             recipe.gradient_accumulation_steps
         );
@@ -176,7 +180,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<std::process::ExitCode> {
         "training {} on {} groups: {} steps × {} queries × {} passages (LoRA r {} on {} projections, {} adapter \
          parameters); model loaded in {load_s:.1}s",
         a.model,
-        groups.len(),
+        groups.count(),
         total,
         state.recipe.queries_per_step(),
         state.recipe.train_group_size,
@@ -198,6 +202,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<std::process::ExitCode> {
         }
     })?;
     bar.finish_and_clear();
+    let _ = std::fs::remove_file(&spool);
     println!(
         "trained {} steps ({} this run) in {:.1}s ({:.0} tokens/s); adapter: {} (use with `drbench run --adapter`)",
         summary.total_steps,

@@ -18,7 +18,7 @@ pub use data_files::{DataFile, DataFormat, DatasetFiles};
 pub use lines::{LineReader, Loaded, Strictness, read_to_string};
 pub use msmarco::read_tsv_collection;
 pub use qrels::{QrelsFormat, detect_qrels_format, read_qrels};
-pub use tevatron::{TrainGroup, TrainPassage, read_train_groups, write_train_groups};
+pub use tevatron::{TrainGroup, TrainGroupFile, TrainGroupSource, TrainPassage, read_train_groups, write_train_groups};
 pub use trec::{
     RunLine, parse_run_line, read_trec_qrels, read_trec_qrels_from, read_trec_run, read_trec_run_from,
     write_trec_qrels, write_trec_run,

@@ -22,6 +22,9 @@ pub enum ModelError {
     /// The chat template failed to render.
     #[error("chat template: {0}")]
     Template(String),
+    /// Training data could not be read.
+    #[error("{0}")]
+    Data(#[from] drbench_harness::Error),
     /// A configuration or argument is not supported.
     #[error("{0}")]
     Unsupported(String),

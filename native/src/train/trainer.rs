@@ -154,11 +154,11 @@ impl Trainer {
     }
 
     /// Token ids of a batch of examples.
-    pub fn token_batch(&self, examples: &[Example<'_>]) -> Result<TokenBatch> {
+    pub fn token_batch(&self, examples: &[Example]) -> Result<TokenBatch> {
         let mut queries = Vec::with_capacity(examples.len());
         let mut passages = Vec::new();
         for e in examples {
-            queries.push(self.tokenize("Query", e.query, self.recipe.q_max_len)?);
+            queries.push(self.tokenize("Query", &e.query, self.recipe.q_max_len)?);
             for p in &e.passages {
                 passages.push(self.tokenize("Passage", &p.flat_text(), self.recipe.p_max_len)?);
             }
@@ -245,7 +245,7 @@ impl Trainer {
         let mut sum: Option<Vec<Tensor>> = None;
         let (mut loss_sum, mut tokens) = (0.0, 0);
         for micro in 0..accum {
-            let examples = sampler.micro_batch(self.step, micro);
+            let examples = sampler.micro_batch(self.step, micro)?;
             let batch = self.token_batch(&examples)?;
             tokens += batch.tokens();
             let (loss, grads) = self.grads(&batch, (self.step * accum + micro) as u64)?;
