@@ -4,11 +4,14 @@
 //! `hub_scale read DIR` — in a fresh process, so the stand-in's copy is not counted — reads the cached corpus
 //! through `DatasetFiles` (row group by row group) and prints rows/s and the process's peak resident memory;
 //! `hub_scale messages DIR` prints what the user reads for a gated repository, a missing revision, a damaged blob
-//! offline and a missing file offline (quoted in issue 17's note); `hub_scale untar ARCHIVE.tar.gz DIR` unpacks a tar.gz through the store's streaming extractor (MB/s, peak RSS).
+//! offline and a missing file offline (quoted in issue 17's note); `hub_scale untar ARCHIVE.tar.gz DIR` unpacks a tar.gz through the store's streaming extractor (MB/s, peak RSS);
+//! `hub_scale train-write GROUPS FILE.gz` writes Tevatron-shaped groups, `train-stream FILE.gz SPOOL` and
+//! `train-memory FILE.gz SPOOL` read them as `drbench train` does and all into memory (time, peak RSS).
 
 use std::time::Instant;
 
 use drbench_harness::data::{Collection, Qrels};
+use drbench_harness::io::{TrainGroup, TrainGroupFile, TrainGroupSource, TrainPassage, read_train_groups};
 use drbench_native::store::hub::{Hub, HubRef, HubSettings};
 use drbench_tests::hub_fixtures::mteb_repo;
 use drbench_tests::hub_standin::HubStandin;
@@ -124,9 +127,56 @@ fn main() {
                 peak_rss_mib()
             );
         }
+        Some("train-write") => {
+            // GROUPS Tevatron groups (1 positive, 30 negatives: Tevatron's MS MARCO file's shape) as train.jsonl.gz.
+            let groups: usize = args[2].parse().expect("GROUPS");
+            let path = std::path::Path::new(&args[3]);
+            let mut seed = 11u64;
+            let mut enc = flate2::write::GzEncoder::new(
+                std::io::BufWriter::new(std::fs::File::create(path).unwrap()),
+                flate2::Compression::fast(),
+            );
+            for i in 0..groups {
+                let p =
+                    |seed: &mut u64, id: String| TrainPassage { docid: id, title: String::new(), text: passage(seed) };
+                let g = TrainGroup {
+                    query_id: i.to_string(),
+                    query: format!("query {i}"),
+                    positive_passages: vec![p(&mut seed, format!("p{i}"))],
+                    negative_passages: (0..30).map(|k| p(&mut seed, format!("n{i}-{k}"))).collect(),
+                };
+                serde_json::to_writer(&mut enc, &g).unwrap();
+                std::io::Write::write_all(&mut enc, b"\n").unwrap();
+            }
+            enc.finish().unwrap();
+            println!("{groups} groups, {:.0} MB gzip", std::fs::metadata(path).unwrap().len() as f64 / 1e6);
+        }
+        Some(mode @ ("train-stream" | "train-memory")) => {
+            // Read the groups as `drbench train` does (stream + spool) or all into memory; then 1,000 by index.
+            let (path, spool) = (std::path::Path::new(&args[2]), std::path::Path::new(&args[3]));
+            let t = Instant::now();
+            let source: Box<dyn TrainGroupSource> = if mode == "train-stream" {
+                Box::new(TrainGroupFile::open(path, spool).unwrap())
+            } else {
+                Box::new(read_train_groups(path).unwrap())
+            };
+            let open_s = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let n = source.count();
+            let mut chars = 0;
+            for k in 0..1000 {
+                chars += source.group((k * 7919) % n).unwrap().negative_passages.len();
+            }
+            println!(
+                "{mode}: {n} groups opened in {open_s:.1} s, 1,000 groups by index in {:.3} s ({chars} negatives); peak RSS {:.0} MiB",
+                t.elapsed().as_secs_f64(),
+                peak_rss_mib()
+            );
+        }
         Some("messages") => messages(std::path::Path::new(&args[2])),
         _ => eprintln!(
-            "usage: hub_scale fetch ROWS DIR | hub_scale read DIR | hub_scale untar ARCHIVE DIR | hub_scale messages DIR"
+            "usage: hub_scale fetch ROWS DIR | read DIR | untar ARCHIVE DIR | messages DIR | train-write GROUPS FILE.gz | \
+             train-stream FILE.gz SPOOL | train-memory FILE.gz SPOOL"
         ),
     }
 }
