@@ -24,6 +24,8 @@ enum Reply {
 struct Server {
     base: String,
     routes: Arc<Mutex<HashMap<String, Reply>>>,
+    /// The `Range` start of each request that had one.
+    ranges: Arc<Mutex<Vec<u64>>>,
 }
 
 impl Server {
@@ -31,7 +33,8 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let routes: Arc<Mutex<HashMap<String, Reply>>> = Arc::default();
-        let r = routes.clone();
+        let ranges: Arc<Mutex<Vec<u64>>> = Arc::default();
+        let (r, seen) = (routes.clone(), ranges.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().take(max_connections) {
                 let Ok(mut s) = stream else { continue };
@@ -46,7 +49,27 @@ impl Server {
                 let line = String::from_utf8_lossy(&req).lines().next().unwrap_or("").to_string();
                 let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
                 let reply = r.lock().unwrap().get(&path).cloned().unwrap_or(Reply::NotFound);
+                let range = String::from_utf8_lossy(&req).lines().find_map(|l| {
+                    l.to_ascii_lowercase().strip_prefix("range: bytes=")?.strip_suffix('-')?.parse().ok()
+                });
+                if let Some(from) = range {
+                    seen.lock().unwrap().push(from);
+                }
                 let _ = match reply {
+                    // A resumed request gets the rest, as a server that honours Range answers.
+                    Reply::Ok(body) if range.is_some_and(|from: u64| from > 0 && (from as usize) < body.len()) => {
+                        let from = range.unwrap() as usize;
+                        s.write_all(
+                            format!(
+                                "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {from}-{}/{}\r\nConnection: close\r\n\r\n",
+                                body.len() - from,
+                                body.len() - 1,
+                                body.len()
+                            )
+                            .as_bytes(),
+                        )
+                        .and_then(|_| s.write_all(&body[from..]))
+                    }
                     Reply::Ok(body) => s
                         .write_all(
                             format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
@@ -65,7 +88,7 @@ impl Server {
                 };
             }
         });
-        Server { base, routes }
+        Server { base, routes, ranges }
     }
 
     fn set(&self, path: &str, reply: Reply) {
@@ -151,18 +174,27 @@ fn a_corrupted_file_is_refused_and_leaves_nothing_behind() {
     );
 }
 
+/// A transfer cut in the middle (three attempts) is an error that keeps what arrived in `<file>.part`, never the
+/// file itself; the next call (another process: `datasets fetch` run again) resumes it with `Range` and the whole
+/// file is checked.
 #[test]
-fn an_interrupted_transfer_is_an_error_and_a_retry_succeeds() {
+fn an_interrupted_transfer_keeps_its_part_and_the_next_call_resumes_it() {
     let server = Server::start(16);
     serve_all(&server);
     server.set("/datasets/tiny/queries.jsonl", Reply::Truncated(QUERIES.to_vec()));
     let cache = tempfile::tempdir().unwrap();
     let s = store(cache.path(), Some(Mirror::parse(&server.base)));
     let err = s.resolve("test/tiny").unwrap_err();
-    assert!(matches!(err, StoreError::Http { .. }), "{err}");
-    assert!(!leftovers(cache.path()).iter().any(|f| f == "queries.jsonl" || f.contains(".part")));
+    assert!(matches!(err, StoreError::Http { .. }) && err.to_string().contains("for resuming"), "{err}");
+    let half = QUERIES.len() / 2;
+    let part = cache.path().join("datasets/tiny/queries.jsonl.part");
+    assert_eq!(std::fs::read(&part).unwrap(), &QUERIES[..half]);
+    assert!(!cache.path().join("datasets/tiny/queries.jsonl").exists());
     server.set("/datasets/tiny/queries.jsonl", Reply::Ok(QUERIES.to_vec()));
     assert_eq!(s.resolve("test/tiny").unwrap().origin, Origin::MirrorUrl);
+    assert!(server.ranges.lock().unwrap().contains(&(half as u64)), "resumed from byte {half}");
+    assert_eq!(std::fs::read(cache.path().join("datasets/tiny/queries.jsonl")).unwrap(), QUERIES);
+    assert!(!part.exists());
 }
 
 #[test]

@@ -1,15 +1,16 @@
-//! HTTP downloads: streamed through the atomic writer (`drbench_harness::io::atomic`: a temporary file beside the
-//! target, fsync, rename), size-capped, sha256-checked before the rename. An interrupted or corrupted transfer
-//! never leaves a file at the target path.
+//! HTTP downloads: streamed into `<target>.part` (resumed with `Range` after an interruption, in this process or a
+//! later one), size-capped, fsynced, size/sha256/MD5-checked, then renamed to the target. An interrupted or
+//! corrupted transfer never leaves a file at the target path.
 
+use std::fs::OpenOptions;
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use drbench_harness::io::atomic::write_atomic;
 use sha2::{Digest, Sha256};
 
 use super::error::{Result, StoreError};
+use super::verify::for_each_chunk;
 
 /// What a download must satisfy.
 #[derive(Debug, Clone, Copy)]
@@ -45,90 +46,168 @@ pub fn client() -> Result<reqwest::blocking::Client> {
         .map_err(|e| StoreError::Http { url: String::new(), message: format!("cannot build HTTP client: {e}") })
 }
 
-/// Downloads `url` to `dest` atomically; returns the sha256 of what was written.
+/// `<dest>.part`: where a download goes until it is whole and checked.
+pub fn partial_path(dest: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.part", dest.display()))
+}
+
+/// Downloads `url` to `dest`; returns the sha256 of what was written. The bytes go into `<dest>.part`, resumed with
+/// `Range` from where an earlier attempt — or an earlier process: `drbench datasets fetch` can be interrupted and
+/// run again — stopped (three attempts per call); the whole file's size, sha256 and MD5 are checked before it is
+/// renamed to `dest`, so `dest` never holds a partial or damaged file. A damaged file is removed; an interrupted
+/// one is kept for the next call.
 pub fn download(client: &reqwest::blocking::Client, url: &str, dest: &Path, expect: Expect<'_>) -> Result<String> {
-    let mut outcome: Option<Result<String>> = None;
-    let written = write_atomic(dest, |w| {
-        let result = fetch_to(client, url, w, dest, expect);
-        let failed = result.is_err();
-        outcome = Some(result);
-        if failed { Err(std::io::Error::other("download failed")) } else { Ok(()) }
-    });
-    match (outcome, written) {
-        (Some(Err(e)), _) => Err(e),
-        (_, Err(drbench_harness::Error::Io { path, source })) => Err(StoreError::Io { path, source }),
-        (_, Err(e)) => Err(StoreError::Unavailable(e.to_string())),
-        (Some(Ok(sha)), Ok(())) => Ok(sha),
-        (None, Ok(())) => Err(StoreError::Unavailable(format!("{url}: the download did not run"))),
+    let partial = partial_path(dest);
+    if let Some(dir) = dest.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+    }
+    let mut last = None;
+    for _ in 0..3 {
+        match transfer(client, url, &partial, expect) {
+            Ok(()) => {
+                last = None;
+                break;
+            }
+            Err(Failure::Interrupted(e)) => last = Some(e),
+            Err(Failure::Fatal(e)) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(e);
+            }
+        }
+    }
+    if let Some(e) = last {
+        return Err(e);
+    }
+    match check_whole(&partial, url, expect) {
+        Ok(sha) => {
+            std::fs::rename(&partial, dest).map_err(|e| StoreError::io(dest, e))?;
+            Ok(sha)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
     }
 }
 
-/// Streams `url` into `out` (the temporary file of `dest`), checking size and sha256 as it goes.
-fn fetch_to(
+/// How a transfer failed: interrupted (the partial file is kept and resumed), or for good.
+enum Failure {
+    Interrupted(StoreError),
+    Fatal(StoreError),
+}
+
+/// One GET appended to `partial` from its current length (`Range`), with a progress bar (bytes, rate, ETA).
+fn transfer(
     client: &reqwest::blocking::Client,
     url: &str,
-    out: &mut impl Write,
-    dest: &Path,
+    partial: &Path,
     expect: Expect<'_>,
-) -> Result<String> {
+) -> std::result::Result<(), Failure> {
     let http = |message: String| StoreError::Http { url: url.to_string(), message };
-    let mut resp = client.get(url).send().map_err(|e| http(format!("request failed: {e}")))?;
-    if !resp.status().is_success() {
-        return Err(http(format!("server answered {}", resp.status())));
+    let have = std::fs::metadata(partial).map_or(0, |m| m.len());
+    if expect.size.is_some_and(|s| have == s) {
+        return Ok(());
     }
-    let announced = resp.content_length();
+    let from = if expect.size.is_some_and(|s| have > s) { 0 } else { have };
+    let mut req = client.get(url);
+    if from > 0 {
+        req = req.header(reqwest::header::RANGE, format!("bytes={from}-"));
+    }
+    let mut resp =
+        req.send().map_err(|e| Failure::Interrupted(http(format!("request failed (transfer interrupted?): {e}"))))?;
+    if resp.status() == reqwest::StatusCode::RANGE_NOT_SATISFIABLE {
+        let _ = std::fs::remove_file(partial);
+        return Err(Failure::Interrupted(http("transfer interrupted: the server refused the resumed range".into())));
+    }
+    if !resp.status().is_success() {
+        return Err(Failure::Fatal(http(format!("server answered {}", resp.status()))));
+    }
+    let resumed = resp.status() == reqwest::StatusCode::PARTIAL_CONTENT && from > 0;
+    let start = if resumed { from } else { 0 };
+    let announced = resp.content_length().map(|n| n + start);
     if let Some(n) = announced {
         if n > expect.max_bytes {
-            return Err(http(format!("announces {n} bytes, more than the cap of {}", expect.max_bytes)));
+            return Err(Failure::Fatal(http(format!(
+                "announces {n} bytes, more than the cap of {}",
+                expect.max_bytes
+            ))));
         }
         if let Some(size) = expect.size.filter(|&s| s != n) {
-            return Err(http(format!("announces {n} bytes, expected {size}")));
+            return Err(Failure::Fatal(http(format!("announces {n} bytes, expected {size}"))));
         }
     }
+    let mut out = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(resumed)
+        .truncate(!resumed)
+        .open(partial)
+        .map_err(|e| Failure::Fatal(StoreError::io(partial, e)))?;
     let bar = indicatif::ProgressBar::new(announced.or(expect.size).unwrap_or(0));
     bar.set_style(
         indicatif::ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
             .expect("valid template"),
     );
     bar.set_message(url.rsplit('/').next().unwrap_or(url).to_string());
-    let mut hasher = Sha256::new();
-    let mut md5 = expect.md5.map(|_| md5::Md5::new());
+    bar.set_position(start);
     let mut buf = vec![0u8; 1 << 16];
-    let mut total: u64 = 0;
+    let mut total = start;
     loop {
-        let n = resp.read(&mut buf).map_err(|e| http(format!("transfer interrupted after {total} bytes: {e}")))?;
+        let n = match resp.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = out.flush();
+                return Err(Failure::Interrupted(http(format!(
+                    "transfer interrupted after {total} bytes (kept in {} for resuming): {e}",
+                    partial.display()
+                ))));
+            }
+        };
         if n == 0 {
             break;
         }
         total += n as u64;
         if total > expect.max_bytes {
-            return Err(http(format!("sent more than the cap of {} bytes", expect.max_bytes)));
+            return Err(Failure::Fatal(http(format!("sent more than the cap of {} bytes", expect.max_bytes))));
         }
-        hasher.update(&buf[..n]);
-        if let Some(m) = md5.as_mut() {
-            m.update(&buf[..n]);
-        }
-        out.write_all(&buf[..n]).map_err(|e| StoreError::io(dest, e))?;
+        out.write_all(&buf[..n]).map_err(|e| Failure::Fatal(StoreError::io(partial, e)))?;
         bar.set_position(total);
     }
+    out.sync_all().map_err(|e| Failure::Fatal(StoreError::io(partial, e)))?;
     bar.finish_and_clear();
-    if let Some(n) = announced.filter(|&n| n != total) {
-        return Err(http(format!("transfer interrupted: got {total} of {n} bytes")));
+    match announced {
+        Some(n) if total < n => Err(Failure::Interrupted(http(format!(
+            "transfer interrupted: got {total} of {n} bytes (kept in {} for resuming)",
+            partial.display()
+        )))),
+        _ => Ok(()),
     }
+}
+
+/// The whole downloaded file against the expected size, sha256 and MD5; returns its sha256.
+fn check_whole(path: &Path, url: &str, expect: Expect<'_>) -> Result<String> {
+    let mismatch = |message: String| StoreError::Mismatch { path: url.to_string(), message };
+    let mut sha = Sha256::new();
+    let mut md5 = md5::Md5::new();
+    let mut total = 0u64;
+    for_each_chunk(path, |b| {
+        total += b.len() as u64;
+        sha.update(b);
+        if expect.md5.is_some() {
+            md5.update(b);
+        }
+    })?;
     if let Some(size) = expect.size.filter(|&s| s != total) {
-        return Err(StoreError::Mismatch {
-            path: url.to_string(),
-            message: format!("got {total} bytes, expected {size}"),
-        });
+        return Err(mismatch(format!("got {total} bytes, expected {size}")));
     }
-    let sha = hex::encode(hasher.finalize());
+    let sha = hex::encode(sha.finalize());
     if let Some(want) = expect.sha256.filter(|w| *w != sha) {
-        return Err(StoreError::Mismatch { path: url.to_string(), message: format!("sha256 {sha}, expected {want}") });
+        return Err(mismatch(format!("sha256 {sha}, expected {want}")));
     }
-    if let (Some(want), Some(m)) = (expect.md5, md5) {
-        let got = hex::encode(m.finalize());
+    if let Some(want) = expect.md5 {
+        let got = hex::encode(md5.finalize());
         if got != want {
-            return Err(StoreError::Mismatch { path: url.to_string(), message: format!("MD5 {got}, expected {want}") });
+            return Err(mismatch(format!("MD5 {got}, expected {want}")));
         }
     }
     Ok(sha)
