@@ -135,6 +135,11 @@ pub struct DatasetSpec {
     /// Files with checksums.
     #[serde(default)]
     pub files: Vec<FileSpec>,
+    /// The hub source's data files at the pinned commit (repository paths), with size and sha256, as
+    /// `drbench datasets pin NAME` prints them after a verified fetch: checked at every use, independently of the
+    /// hub's own hashes. Empty: the hub's LFS sha256 and git sha1 alone are checked.
+    #[serde(default)]
+    pub hub_files: Vec<FileSpec>,
 }
 
 /// The data files of a dataset folder that is not laid out as BEIR's, by role, as paths inside the folder:
@@ -292,7 +297,7 @@ impl Registry {
             if !d.splits.contains(&d.default_split) {
                 return Err(bad(format!("default split {:?} is not among {:?}", d.default_split, d.splits)));
             }
-            for f in &d.files {
+            for f in d.files.iter().chain(&d.hub_files) {
                 if !is_sha256(&f.sha256) {
                     return Err(bad(format!("file {}: sha256 must be 64 lowercase hex digits", f.path)));
                 }
@@ -306,6 +311,9 @@ impl Registry {
                         "{what} {r:?} must be hf://datasets/ORG/NAME@COMMIT[#SUBSET] with a 40-digit commit"
                     )));
                 }
+            }
+            if !d.hub_files.is_empty() && d.hub.is_empty() {
+                return Err(bad("hub_files need a hub source".into()));
             }
             if !d.subsets.is_empty() && (d.hub.is_empty() || d.hub.contains('#')) {
                 return Err(bad("subsets need a hub source without a #SUBSET of its own".into()));

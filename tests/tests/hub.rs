@@ -322,4 +322,32 @@ fn codesearchnet_runs_per_language_and_scores_the_mean_of_the_six() {
     assert_eq!(results["scores"]["test"][0]["hf_subset"], "python");
     assert_eq!(results["scores"]["test"][0]["languages"][0], "python-Code");
     assert!(results["drbench"]["dataset_revision"].as_str().unwrap().contains(&spec.hub[14..]));
+
+    // `datasets pin`: every language's data files with size and sha256, pasted into the registry, then checked at
+    // every use — a pin that does not match is refused, naming the file.
+    let pins = s.hub_pins("coir/codesearchnet").unwrap();
+    assert_eq!(pins.len(), 18, "{pins:?}");
+    assert!(pins.iter().any(|p| p.path == "go-qrels/test-00000-of-00001.parquet"), "{pins:?}");
+    let with_pins = |pins: &[drbench_datasets::FileSpec]| {
+        let block: String = pins
+            .iter()
+            .map(|p| {
+                format!("[[dataset.hub_files]]\npath = {:?}\nsize = {}\nsha256 = {:?}\n", p.path, p.size, p.sha256)
+            })
+            .collect();
+        let next = "\n[[dataset]]\nname = \"coir/codetrans-contest\"";
+        assert!(drbench_datasets::BUILTIN_TOML.contains(next));
+        let text = drbench_datasets::BUILTIN_TOML.replacen(next, &format!("{block}{next}"), 1);
+        let mut pinned = store(dir.path(), &hub, &dir.path().join("hf"), false);
+        pinned.registry = drbench_datasets::Registry::parse(&text, "registry.toml").unwrap();
+        pinned
+    };
+    load_task(&with_pins(&pins), "coir/codesearchnet#go", None).unwrap();
+    let mut wrong = pins.clone();
+    let i = wrong.iter().position(|p| p.path.starts_with("go-corpus/")).unwrap();
+    wrong[i].sha256 = "0".repeat(64);
+    let err = load_task(&with_pins(&wrong), "coir/codesearchnet#go", None).unwrap_err().to_string();
+    assert!(err.contains("go-corpus/corpus-00000-of-00001.parquet") && err.contains("registry says 0000"), "{err}");
+    let err = load_task(&with_pins(&pins[1..]), "coir/codesearchnet#go", None).unwrap_err().to_string();
+    assert!(err.contains("do not pin"), "{err}");
 }

@@ -1,4 +1,4 @@
-//! `drbench datasets list | fetch | verify`.
+//! `drbench datasets list | fetch | pin | verify`.
 
 use std::io::Write;
 
@@ -22,6 +22,15 @@ pub enum DatasetsCommand {
         /// Allow downloading an official archive whose sha256 the registry does not pin.
         #[arg(long)]
         allow_unpinned: bool,
+    },
+    /// Print the registry's `hub_files` pins of a dataset with a hub source: fetched and verified as any use is,
+    /// then each data file's size and sha256 as `[[dataset.hub_files]]` TOML for datasets/registry/registry.toml.
+    ///
+    /// The registry ships without them where its pins were made offline; run this where the hub is reachable and
+    /// paste the output under the dataset's entry: from then on every fetch is checked against it.
+    Pin {
+        /// Registry name (a dataset scored per subset pins all its subsets; NAME#SUBSET one).
+        name: String,
     },
     /// Check every registered file (size and sha256) of the local copies of a dataset; for a hub dataset, every
     /// cached file against its blob's sha256 (LFS) or git sha1.
@@ -100,6 +109,18 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
             }
             for folder in folders {
                 writeln!(out, "{}", folder.display())?;
+            }
+        }
+        DatasetsCommand::Pin { name } => {
+            let pins = store.hub_pins(&name)?;
+            let (spec, _) = store.registry.get_subset(&name)?;
+            writeln!(out, "# {} at {} ({} files)", spec.name, spec.hub, pins.len())?;
+            for p in &pins {
+                writeln!(
+                    out,
+                    "[[dataset.hub_files]]\npath = {:?}\nsize = {}\nsha256 = {:?}",
+                    p.path, p.size, p.sha256
+                )?;
             }
         }
         DatasetsCommand::Verify { name } => {

@@ -216,13 +216,68 @@ impl Store {
             }
             _ => e,
         })?;
-        Ok(Resolved {
+        let resolved = Resolved {
             folder: ds.snapshot.clone(),
             spec: Some(spec.clone()),
             origin: Origin::Hub,
             hub: Some(ds),
             corpus: None,
-        })
+        };
+        if !spec.hub_files.is_empty() {
+            for (key, path) in self.hub_data_files(&resolved) {
+                let pin = spec.hub_files.iter().find(|f| f.path == key).ok_or_else(|| StoreError::Mismatch {
+                    path: path.display().to_string(),
+                    message: format!("{}: the registry's hub_files do not pin {key}", spec.name),
+                })?;
+                verify::verify_file(&path, pin)?;
+            }
+        }
+        Ok(resolved)
+    }
+
+    /// The data files a hub dataset reads: (repository path — or, for a file of the separate qrels repository, its
+    /// path in the Hugging Face cache —, local path).
+    fn hub_data_files(&self, resolved: &Resolved) -> Vec<(String, PathBuf)> {
+        let Some(h) = &resolved.hub else { return Vec::new() };
+        let all = h.files.corpus.iter().chain(&h.files.queries).chain(h.files.qrels.values().flatten());
+        let key = |p: &Path| {
+            p.strip_prefix(&h.snapshot)
+                .or_else(|_| p.strip_prefix(&self.hub_cache))
+                .unwrap_or(p)
+                .to_string_lossy()
+                .replace('\\', "/")
+        };
+        let mut out: Vec<(String, PathBuf)> = all.map(|f| (key(&f.path), f.path.clone())).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The registry's `hub_files` for a hub dataset (`NAME`, every subset of a dataset scored per subset, or
+    /// `NAME#SUBSET`): fetched and verified as any use is, then each data file's size and sha256.
+    pub fn hub_pins(&self, name: &str) -> Result<Vec<drbench_datasets::FileSpec>> {
+        let (spec, subset) = self.registry.get_subset(name)?;
+        if spec.hub.is_empty() {
+            return Err(StoreError::Unavailable(format!("{}: no hub source to pin", spec.name)));
+        }
+        let subsets: Vec<Option<&str>> = match subset {
+            Some(s) => vec![Some(s)],
+            None if !spec.subsets.is_empty() => spec.subsets.iter().map(|s| Some(s.as_str())).collect(),
+            None => vec![None],
+        };
+        let mut pins: Vec<drbench_datasets::FileSpec> = Vec::new();
+        for s in subsets {
+            let resolved = self.fetch_hub_spec(spec, s)?;
+            for (key, path) in self.hub_data_files(&resolved) {
+                if pins.iter().any(|p| p.path == key) {
+                    continue;
+                }
+                let size = std::fs::metadata(&path).map_err(|e| StoreError::io(&path, e))?.len();
+                pins.push(drbench_datasets::FileSpec { path: key, size, sha256: verify::sha256_file(&path)? });
+            }
+        }
+        pins.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(pins)
     }
 
     /// The cache folder of a dataset.
