@@ -57,11 +57,17 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
                     None => "-",
                 };
                 let source = if spec.hub.is_empty() {
-                    format!(
-                        "{}{}",
-                        spec.source_url,
-                        if spec.source_sha256.is_empty() { " (no sha256 pin)" } else { "" }
-                    )
+                    let pin = match (spec.source_sha256.is_empty(), spec.source_md5.is_empty()) {
+                        (false, _) => "",
+                        (true, false) => " (published MD5)",
+                        (true, true) => " (no sha256 pin)",
+                    };
+                    let corpus = if spec.corpus_from.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" + corpus of {}", spec.corpus_from)
+                    };
+                    format!("{}{pin}{corpus}", spec.source_url)
                 } else {
                     spec.hub.clone()
                 };
@@ -103,8 +109,10 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
             for name in &names {
                 let r = store.resolve(name)?;
                 report_fetch(&r);
-                if !folders.contains(&r.folder) {
-                    folders.push(r.folder);
+                for folder in std::iter::once(&r.folder).chain(r.corpus.as_ref().map(|c| &c.folder)) {
+                    if !folders.contains(folder) {
+                        folders.push(folder.clone());
+                    }
                 }
             }
             for folder in folders {
@@ -201,6 +209,10 @@ fn report_fetch(r: &Resolved) {
         eprintln!("{}: {files} files verified ({how})", r.name());
         if let Some(note) = r.spec.as_ref().map(|s| &s.note).filter(|n| !n.is_empty()) {
             eprintln!("note: {note}");
+        }
+        if let Some(corpus) = &r.corpus {
+            eprintln!("searches the corpus of:");
+            report_fetch(corpus);
         }
         return;
     };
