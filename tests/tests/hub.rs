@@ -351,3 +351,43 @@ fn codesearchnet_runs_per_language_and_scores_the_mean_of_the_six() {
     let err = load_task(&with_pins(&pins[1..]), "coir/codesearchnet#go", None).unwrap_err().to_string();
     assert!(err.contains("do not pin"), "{err}");
 }
+
+/// Tevatron's training file by reference (`drbench train --train hf://datasets/Tevatron/msmarco-passage-aug@REV`):
+/// fetched into the Hugging Face cache (default path `train.jsonl.gz`, or `@REV/PATH`), then read as the
+/// streamed group file; a path the repository lacks is named with what it has.
+#[test]
+fn a_tevatron_training_file_comes_from_the_hub_by_reference() {
+    use drbench_harness::io::{TrainGroup, TrainGroupFile, TrainGroupSource, TrainPassage};
+    let dir = tempfile::tempdir().unwrap();
+    let p = |id: String| TrainPassage { docid: id.clone(), title: String::new(), text: format!("text {id}") };
+    let groups: Vec<TrainGroup> = (0..20)
+        .map(|i| TrainGroup {
+            query_id: i.to_string(),
+            query: format!("q{i}"),
+            positive_passages: vec![p(format!("p{i}"))],
+            negative_passages: (0..3).map(|k| p(format!("n{i}-{k}"))).collect(),
+        })
+        .collect();
+    let plain = dir.path().join("train.jsonl");
+    drbench_harness::io::write_train_groups(&plain, &groups).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &std::fs::read(&plain).unwrap()).unwrap();
+    let gz = enc.finish().unwrap();
+    let files = [("train.jsonl.gz".to_string(), gz.clone()), ("dev/dev.jsonl.gz".to_string(), gz)].into();
+    let hub = HubStandin::start(vec![StandinRepo::new("datasets/Tevatron/msmarco-passage-aug", files)]);
+    let s = store(dir.path(), &hub, &dir.path().join("hf"), false);
+    for reference in [
+        "hf://datasets/Tevatron/msmarco-passage-aug@main",
+        "hf://datasets/Tevatron/msmarco-passage-aug@main/dev/dev.jsonl.gz",
+    ] {
+        let path = s.hub_file(reference, "train.jsonl.gz").unwrap();
+        assert!(path.starts_with(dir.path().join("hf/datasets--Tevatron--msmarco-passage-aug/snapshots")), "{path:?}");
+        let file = TrainGroupFile::open(&path, &dir.path().join("spool.jsonl")).unwrap();
+        assert_eq!(file.count(), 20);
+        assert_eq!(file.group(7).unwrap(), groups[7]);
+    }
+    let err = s.hub_file("hf://datasets/Tevatron/msmarco-passage-aug@main/nope.jsonl", "x").unwrap_err().to_string();
+    assert!(err.contains("no file nope.jsonl") && err.contains("train.jsonl.gz"), "{err}");
+    let err = s.hub_file("hf://Tevatron/model@main", "x").unwrap_err().to_string();
+    assert!(err.contains("a file of a dataset repository"), "{err}");
+}

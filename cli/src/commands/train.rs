@@ -13,6 +13,7 @@ use drbench_native::encoders::source::{ModelFiles, resolve_model};
 use drbench_native::encoders::tokenize::load_tokenizer;
 use drbench_native::encoders::weights::{GgufWeights, load_gguf, load_hf};
 use drbench_native::store::Store;
+use drbench_native::store::hub::HubRef;
 use drbench_native::train::batches::Sampler;
 use drbench_native::train::checkpoint::TrainerState;
 use drbench_native::train::run::{Start, fit, resume};
@@ -28,9 +29,11 @@ pub struct TrainArgs {
     /// Folder with tokenizer.json when it is not beside the model.
     #[arg(long, value_name = "DIR")]
     tokenizer: Option<PathBuf>,
-    /// Training groups (Tevatron JSONL, e.g. from `drbench mine`).
-    #[arg(long, value_name = "FILE")]
-    train: PathBuf,
+    /// Training groups: Tevatron JSONL (`.gz` too; e.g. from `drbench mine`), or a file of a hub dataset,
+    /// `hf://datasets/ORG/NAME@REVISION[/PATH]` (PATH defaults to train.jsonl.gz: Tevatron's
+    /// msmarco-passage-aug), fetched through the Hugging Face cache. Read as a stream, whatever its size.
+    #[arg(long, value_name = "FILE|HF_REF")]
+    train: String,
     /// Output folder: adapter_model.safetensors + adapter_config.json (PEFT), train_log.jsonl, checkpoint-N/.
     /// A re-run with the same settings resumes from the newest checkpoint there.
     #[arg(long, value_name = "DIR")]
@@ -136,9 +139,14 @@ pub fn run(a: TrainArgs) -> anyhow::Result<std::process::ExitCode> {
     // Read once as a stream and served from disk by index; a .gz is decompressed into the output folder.
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     let spool = a.out.join(".train-groups.jsonl");
-    eprintln!("reading {} ...", a.train.display());
-    let groups = TrainGroupFile::open(&a.train, &spool)?;
-    let train_sha256 = drbench_native::store::verify::sha256_file(&a.train)?;
+    let train = if HubRef::looks_like(&a.train) {
+        Store::from_env().hub_file(&a.train, "train.jsonl.gz")?
+    } else {
+        PathBuf::from(&a.train)
+    };
+    eprintln!("reading {} ...", train.display());
+    let groups = TrainGroupFile::open(&train, &spool)?;
+    let train_sha256 = drbench_native::store::verify::sha256_file(&train)?;
     let mut sampler = Sampler::new(
         &groups,
         recipe.train_group_size,
@@ -146,12 +154,12 @@ pub fn run(a: TrainArgs) -> anyhow::Result<std::process::ExitCode> {
         recipe.gradient_accumulation_steps,
         recipe.seed,
     )
-    .map_err(|e| anyhow::anyhow!("{}: {e}", a.train.display()))?;
+    .map_err(|e| anyhow::anyhow!("{}: {e}", train.display()))?;
     let per_epoch = sampler.steps_per_epoch();
     if per_epoch == 0 {
         bail!(
             "{}: {} groups, fewer than one step needs ({} queries × {} accumulation steps)",
-            a.train.display(),
+            train.display(),
             groups.count(),
             recipe.per_device_batch_size,
             recipe.gradient_accumulation_steps

@@ -204,6 +204,25 @@ impl Store {
         Ok(Resolved { folder: ds.snapshot.clone(), spec: None, origin: Origin::Hub, hub: Some(ds), corpus: None })
     }
 
+    /// A file of a hub dataset, `hf://datasets/ORG/NAME@REVISION/PATH` (the huggingface_hub file-system form;
+    /// without `/PATH`, `default_path`): its path in the Hugging Face cache, fetched and verified.
+    pub fn hub_file(&self, reference: &str, default_path: &str) -> Result<PathBuf> {
+        let (repo_at, path) = match reference.split_once('@') {
+            Some((repo, rest)) => match rest.split_once('/') {
+                Some((rev, path)) => (format!("{repo}@{rev}"), path.to_string()),
+                None => (reference.to_string(), default_path.to_string()),
+            },
+            None => (reference.to_string(), default_path.to_string()),
+        };
+        let r = hub::HubRef::parse(&repo_at)?;
+        if r.kind != hub::RepoKind::Dataset || r.subset.is_some() {
+            return Err(StoreError::Unavailable(format!(
+                "{reference:?}: expected hf://datasets/ORG/NAME@REVISION[/PATH] (a file of a dataset repository)"
+            )));
+        }
+        self.hub()?.dataset_file(&r, &path)
+    }
+
     fn fetch_hub_spec(&self, spec: &DatasetSpec, subset: Option<&str>) -> Result<Resolved> {
         let mut r = hub::HubRef::parse(&spec.hub)?;
         if let Some(s) = subset {

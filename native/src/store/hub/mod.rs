@@ -84,6 +84,25 @@ impl Hub {
         Ok((info.sha, Some(info.siblings.into_iter().map(|s| s.rfilename).collect())))
     }
 
+    /// One file of a dataset repository (Tevatron's `train.jsonl.gz`), through the cache: fetched when needed,
+    /// verified either way; a path the repository lacks is named with what it has.
+    pub fn dataset_file(&self, r: &HubRef, path: &str) -> Result<PathBuf> {
+        let (commit, listing) = self.resolve(r)?;
+        let files = self.files(r, &commit, listing);
+        if !files.iter().any(|f| f == path) {
+            let mut have: Vec<&str> = files.iter().map(String::as_str).take(8).collect();
+            if files.len() > 8 {
+                have.push("…");
+            }
+            return Err(StoreError::Unavailable(format!(
+                "{}: no file {path} (it has: {})",
+                r.at(&commit),
+                have.join(", ")
+            )));
+        }
+        download::fetch_file(&self.client, &self.cache, r, &commit, path)
+    }
+
     /// The files of `r` at `commit`: the hub's list, or (offline) what the snapshot holds.
     fn files(&self, r: &HubRef, commit: &str, listing: Option<Vec<String>>) -> Vec<String> {
         listing.unwrap_or_else(|| self.cache.snapshot_files(r, commit))
