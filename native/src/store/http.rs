@@ -91,9 +91,20 @@ pub fn download(client: &reqwest::blocking::Client, url: &str, dest: &Path, expe
 }
 
 /// How a transfer failed: interrupted (the partial file is kept and resumed), or for good.
-enum Failure {
+pub(super) enum Failure {
+    /// Resumable: what arrived is kept.
     Interrupted(StoreError),
+    /// Not worth retrying.
     Fatal(StoreError),
+}
+
+impl Failure {
+    /// The error, whichever kind.
+    pub(super) fn into_error(self) -> StoreError {
+        match self {
+            Failure::Interrupted(e) | Failure::Fatal(e) => e,
+        }
+    }
 }
 
 /// One GET appended to `partial` from its current length (`Range`), with a progress bar (bytes, rate, ETA).
@@ -136,29 +147,47 @@ fn transfer(
             return Err(Failure::Fatal(http(format!("announces {n} bytes, expected {size}"))));
         }
     }
+    let name = url.rsplit('/').next().unwrap_or(url);
+    append_body(&mut resp, partial, start, announced.or(expect.size), expect.max_bytes, name, url)
+}
+
+/// Appends the body of `resp` to `partial` — after its first `start` bytes when resuming (`start > 0`), to an
+/// emptied file otherwise — with a progress bar (bytes, rate, ETA) named `label`. `total` is the whole file's
+/// expected length, `cap` a hard limit. A failed read or a short body is an interruption: what arrived is synced and
+/// kept for the next attempt. The one body loop of the store's downloads (HTTP files here, hub blobs).
+pub(super) fn append_body(
+    resp: &mut reqwest::blocking::Response,
+    partial: &Path,
+    start: u64,
+    total: Option<u64>,
+    cap: u64,
+    label: &str,
+    url: &str,
+) -> std::result::Result<(), Failure> {
+    let http = |message: String| StoreError::Http { url: url.to_string(), message };
     let mut out = OpenOptions::new()
         .create(true)
         .write(true)
-        .append(resumed)
-        .truncate(!resumed)
+        .append(start > 0)
+        .truncate(start == 0)
         .open(partial)
         .map_err(|e| Failure::Fatal(StoreError::io(partial, e)))?;
-    let bar = indicatif::ProgressBar::new(announced.or(expect.size).unwrap_or(0));
+    let bar = indicatif::ProgressBar::new(total.unwrap_or(0));
     bar.set_style(
         indicatif::ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
             .expect("valid template"),
     );
-    bar.set_message(url.rsplit('/').next().unwrap_or(url).to_string());
+    bar.set_message(label.to_string());
     bar.set_position(start);
     let mut buf = vec![0u8; 1 << 16];
-    let mut total = start;
+    let mut got = start;
     loop {
         let n = match resp.read(&mut buf) {
             Ok(n) => n,
             Err(e) => {
-                let _ = out.flush();
+                let _ = out.sync_all();
                 return Err(Failure::Interrupted(http(format!(
-                    "transfer interrupted after {total} bytes (kept in {} for resuming): {e}",
+                    "transfer interrupted after {got} bytes (kept in {} for resuming): {e}",
                     partial.display()
                 ))));
             }
@@ -166,18 +195,21 @@ fn transfer(
         if n == 0 {
             break;
         }
-        total += n as u64;
-        if total > expect.max_bytes {
-            return Err(Failure::Fatal(http(format!("sent more than the cap of {} bytes", expect.max_bytes))));
+        got += n as u64;
+        if got > cap {
+            return Err(Failure::Fatal(http(format!("sent more than the cap of {cap} bytes"))));
+        }
+        if let Some(t) = total.filter(|&t| got > t) {
+            return Err(Failure::Fatal(http(format!("sent more than the {t} bytes announced"))));
         }
         out.write_all(&buf[..n]).map_err(|e| Failure::Fatal(StoreError::io(partial, e)))?;
-        bar.set_position(total);
+        bar.set_position(got);
     }
     out.sync_all().map_err(|e| Failure::Fatal(StoreError::io(partial, e)))?;
     bar.finish_and_clear();
-    match announced {
-        Some(n) if total < n => Err(Failure::Interrupted(http(format!(
-            "transfer interrupted: got {total} of {n} bytes (kept in {} for resuming)",
+    match total {
+        Some(t) if got < t => Err(Failure::Interrupted(http(format!(
+            "transfer interrupted: got {got} of {t} bytes (kept in {} for resuming)",
             partial.display()
         )))),
         _ => Ok(()),

@@ -4,8 +4,6 @@
 //! `blobs/<etag>.incomplete`, huggingface_hub's own partial file, and resume from its length with `Range`, so a
 //! transfer interrupted here or in Python continues where it stopped.
 
-use std::fs::OpenOptions;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use sha1::Sha1;
@@ -13,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::super::MAX_DOWNLOAD_BYTES;
 use super::super::error::{Result, StoreError};
+use super::super::http::{Failure, append_body};
 use super::cache::HubCache;
 use super::client::HubClient;
 use super::reference::HubRef;
@@ -198,49 +197,11 @@ fn transfer(client: &HubClient, r: &HubRef, url: &str, partial: &Path, size: Opt
         let _ = std::fs::remove_file(partial);
         return Err(http("transfer interrupted: the server refused the resumed range; starting over".into()));
     }
-    let mut out = OpenOptions::new()
-        .create(true)
-        .write(true)
-        .append(resumed)
-        .truncate(!resumed)
-        .open(partial)
-        .map_err(|e| StoreError::io(partial, e))?;
     let start = if resumed { from } else { 0 };
     let total = size.or_else(|| resp.content_length().map(|n| n + start));
     if total.is_some_and(|t| t > MAX_DOWNLOAD_BYTES * 8) {
         return Err(http("announces more bytes than drbench accepts".into()));
     }
-    let bar = indicatif::ProgressBar::new(total.unwrap_or(0));
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .expect("valid template"),
-    );
-    bar.set_message(file.rsplit('/').next().unwrap_or(file).to_string());
-    bar.set_position(start);
-    let mut got = start;
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = match resp.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) => {
-                let _ = out.flush();
-                return Err(http(format!("transfer interrupted after {got} bytes (kept for resuming): {e}")));
-            }
-        };
-        if n == 0 {
-            break;
-        }
-        got += n as u64;
-        if total.is_some_and(|t| got > t) {
-            return Err(http(format!("sent more than the {} bytes announced", total.unwrap_or(0))));
-        }
-        out.write_all(&buf[..n]).map_err(|e| StoreError::io(partial, e))?;
-        bar.set_position(got);
-    }
-    out.sync_all().map_err(|e| StoreError::io(partial, e))?;
-    bar.finish_and_clear();
-    match total {
-        Some(t) if got < t => Err(http(format!("transfer interrupted: got {got} of {t} bytes (kept for resuming)"))),
-        _ => Ok(()),
-    }
+    let label = file.rsplit('/').next().unwrap_or(file);
+    append_body(&mut resp, partial, start, total, MAX_DOWNLOAD_BYTES * 8, label, url).map_err(Failure::into_error)
 }
