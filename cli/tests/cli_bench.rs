@@ -127,5 +127,10 @@ fn bench_explains_bad_presets_and_lists_cells() {
         drbench(dir.path(), &["bench", "--preset", "paper", "--dry-run", "--out", out.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("[1/"), "{err}");
-    assert!(err.contains("0 of 171 cells done"), "{err}");
+    // CodeSearchNet and CodeSearchNet-CCR run one cell per language (six each) for every zero-shot model.
+    assert!(err.contains("0 of 261 cells done"), "{err}");
+    assert!(
+        err.contains("BM25 × coir/codesearchnet#python: to run") && err.contains("× coir/codesearchnet-ccr#php"),
+        "{err}"
+    );
 }
