@@ -405,6 +405,17 @@ impl Registry {
         Ok((spec, subset))
     }
 
+    /// The tasks `name` stands for: a dataset scored per subset (CodeSearchNet) stands for each `NAME#SUBSET` in
+    /// the registry's order; anything else (a subset, another dataset, a name the registry lacks) for itself.
+    pub fn expand_subsets(&self, name: &str) -> Vec<String> {
+        match self.get_subset(name) {
+            Ok((spec, None)) if !spec.subsets.is_empty() => {
+                spec.subsets.iter().map(|s| format!("{}#{s}", spec.name)).collect()
+            }
+            _ => vec![name.to_string()],
+        }
+    }
+
     /// Looks a dataset up by its full name (`beir/scifact`) or its unique short name (`scifact`).
     pub fn get(&self, name: &str) -> Result<&DatasetSpec, RegistryError> {
         if let Some(d) = self.datasets.iter().find(|d| d.name == name) {

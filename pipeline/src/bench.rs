@@ -21,7 +21,7 @@ use crate::preset::{ModelSpec, Preset};
 use crate::progress::Progress;
 use crate::record::{CellSettings, read_cell, read_results};
 use crate::retriever::RetrieverSpec;
-use crate::task::{TaskInfo, describe_task, expand_subsets, load_task};
+use crate::task::{TaskInfo, describe_task, load_task};
 
 /// How to run a preset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,7 +144,8 @@ impl BenchPlan {
             if options.only.as_ref().is_some_and(|o| !o.contains(&m.name)) {
                 continue;
             }
-            let datasets = m.tasks.as_ref().unwrap_or(&preset.tasks).iter().flat_map(|d| expand_subsets(store, d));
+            let datasets =
+                m.tasks.as_ref().unwrap_or(&preset.tasks).iter().flat_map(|d| store.registry.expand_subsets(d));
             for dataset in datasets {
                 let dataset = &dataset;
                 let task = describe_task(store, dataset, None)?;

@@ -35,17 +35,6 @@ impl TaskInfo {
     }
 }
 
-/// The datasets a preset's `dataset` entry stands for: a dataset scored per subset (CodeSearchNet) stands for
-/// each `NAME#SUBSET` in the registry's order, anything else for itself.
-pub fn expand_subsets(store: &Store, dataset: &str) -> Vec<String> {
-    match store.registry.get_subset(dataset) {
-        Ok((spec, None)) if !spec.subsets.is_empty() => {
-            spec.subsets.iter().map(|s| format!("{}#{s}", spec.name)).collect()
-        }
-        _ => vec![dataset.to_string()],
-    }
-}
-
 /// Where a loaded task's data came from, for the record.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TaskSource {

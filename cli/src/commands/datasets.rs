@@ -99,12 +99,7 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<std::process::ExitCode> {
         DatasetsCommand::Fetch { name, allow_unpinned } => {
             store.allow_unpinned = allow_unpinned;
             // A task scored per subset (CodeSearchNet's languages) is fetched subset by subset.
-            let names = match store.registry.get_subset(&name) {
-                Ok((spec, None)) if !spec.subsets.is_empty() => {
-                    spec.subsets.iter().map(|s| format!("{}#{s}", spec.name)).collect()
-                }
-                _ => vec![name],
-            };
+            let names = store.registry.expand_subsets(&name);
             let mut folders = Vec::new();
             for name in &names {
                 let r = store.resolve(name)?;

@@ -23,16 +23,21 @@ impl LineReader {
     }
 }
 
+/// `path` as buffered bytes, decompressed on the fly when its name ends in `.gz` (gzip; concatenated members too):
+/// how every reader of possibly-compressed data opens its file.
+pub fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead + Send>> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    Ok(if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(BufReader::new(file))))
+    } else {
+        Box::new(BufReader::with_capacity(1 << 20, file))
+    })
+}
+
 impl LineReader<Box<dyn BufRead + Send>> {
-    /// Opens `path`, decompressing it on the fly when its name ends in `.gz` (gzip; concatenated members too).
+    /// Opens `path`, decompressing it on the fly when its name ends in `.gz` ([`open_maybe_gz`]).
     pub fn open_maybe_gz(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let reader: Box<dyn BufRead + Send> = if path.extension().is_some_and(|e| e == "gz") {
-            Box::new(BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(BufReader::new(file))))
-        } else {
-            Box::new(BufReader::with_capacity(1 << 20, file))
-        };
-        Ok(Self::new(reader, path))
+        Ok(Self::new(open_maybe_gz(path)?, path))
     }
 }
 

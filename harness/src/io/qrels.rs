@@ -8,7 +8,7 @@ use crate::data::Qrels;
 use crate::error::{Error, Result};
 
 use super::beir::{is_beir_qrels_header, read_beir_qrels};
-use super::lines::{Loaded, Strictness};
+use super::lines::{Loaded, Strictness, open_maybe_gz};
 use super::trec::read_trec_qrels;
 
 /// The on-disk layout of a qrels file.
@@ -33,12 +33,7 @@ impl FromStr for QrelsFormat {
 
 /// Detects the format from the first line: a BEIR header means BEIR, anything else TREC.
 pub fn detect_qrels_format(path: &Path) -> Result<QrelsFormat> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(file)))
-    } else {
-        Box::new(std::io::BufReader::new(file))
-    };
+    let mut reader = open_maybe_gz(path)?;
     let mut first = Vec::new();
     reader.read_until(b'\n', &mut first).map_err(|e| Error::io(path, e))?;
     if first.is_empty() {

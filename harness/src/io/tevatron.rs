@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::atomic::write_atomic;
-use super::lines::LineReader;
+use super::lines::{LineReader, open_maybe_gz};
 use crate::error::{Error, Result};
 
 /// One passage of a training group.
@@ -144,12 +144,7 @@ struct Scan {
 /// One pass over `path`: each non-empty line parsed and checked, its span recorded; every byte copied to `copy`.
 fn scan_groups(path: &Path, mut copy: Option<&mut dyn Write>) -> Result<Scan> {
     use std::io::BufRead;
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(std::io::BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(file)))
-    } else {
-        Box::new(std::io::BufReader::with_capacity(1 << 20, file))
-    };
+    let mut reader = open_maybe_gz(path)?;
     let mut scan = Scan { spans: Vec::new(), first_without_negatives: None };
     let (mut offset, mut line_no) = (0u64, 0u64);
     let mut line = Vec::new();

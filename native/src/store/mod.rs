@@ -275,18 +275,14 @@ impl Store {
     /// The registry's `hub_files` for a hub dataset (`NAME`, every subset of a dataset scored per subset, or
     /// `NAME#SUBSET`): fetched and verified as any use is, then each data file's size and sha256.
     pub fn hub_pins(&self, name: &str) -> Result<Vec<drbench_datasets::FileSpec>> {
-        let (spec, subset) = self.registry.get_subset(name)?;
+        let (spec, _) = self.registry.get_subset(name)?;
         if spec.hub.is_empty() {
             return Err(StoreError::Unavailable(format!("{}: no hub source to pin", spec.name)));
         }
-        let subsets: Vec<Option<&str>> = match subset {
-            Some(s) => vec![Some(s)],
-            None if !spec.subsets.is_empty() => spec.subsets.iter().map(|s| Some(s.as_str())).collect(),
-            None => vec![None],
-        };
         let mut pins: Vec<drbench_datasets::FileSpec> = Vec::new();
-        for s in subsets {
-            let resolved = self.fetch_hub_spec(spec, s)?;
+        for task in self.registry.expand_subsets(name) {
+            let (_, subset) = self.registry.get_subset(&task)?;
+            let resolved = self.fetch_hub_spec(spec, subset)?;
             for (key, path) in self.hub_data_files(&resolved) {
                 if pins.iter().any(|p| p.path == key) {
                     continue;
