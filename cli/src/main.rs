@@ -11,8 +11,17 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let args = commands::Cli::parse();
-    match commands::run(args) {
+    // Called as `trec_eval` (a symlink or a copy): trec_eval's command line, so its scripts run unchanged.
+    let called_as_trec_eval = std::env::args_os()
+        .next()
+        .and_then(|argv0| std::path::Path::new(&argv0).file_stem().map(|s| s == "trec_eval"))
+        .unwrap_or(false);
+    let result = if called_as_trec_eval {
+        commands::trec_eval::run(commands::trec_eval::TrecEvalArgs::parse())
+    } else {
+        commands::run(commands::Cli::parse())
+    };
+    match result {
         Ok(code) => code,
         // `drbench ... | head`: the reader went away; that is not an error.
         Err(e) if is_broken_pipe(&e) => std::process::ExitCode::SUCCESS,

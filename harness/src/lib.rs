@@ -20,5 +20,6 @@ pub mod packed;
 pub mod qweights;
 pub mod report;
 pub mod stats;
+pub mod trec_eval;
 
 pub use error::{Error, Result};

@@ -18,6 +18,7 @@ mod report;
 mod run;
 mod threads;
 mod train;
+pub mod trec_eval;
 
 use std::process::ExitCode;
 
@@ -41,6 +42,10 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Compare runs on the same qrels: per-measure means, paired t-test (Holm-corrected), bootstrap CI.
     Compare(compare::CompareArgs),
+    /// trec_eval 10.0's command line and output, byte for byte (`drbench trec_eval -m all_trec -q qrels run`;
+    /// the binary called as `trec_eval`, e.g. through a symlink, is the same program). `-h` lists the measures.
+    #[command(name = "trec_eval", disable_help_flag = true)]
+    TrecEval(trec_eval::TrecEvalArgs),
     /// BM25 equal to Pyserini (Lucene English analysis, k1=0.9 b=0.4): index a dataset, search its queries,
     /// write a TREC run and print nDCG@10.
     Bm25(bm25::Bm25Args),
@@ -76,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Eval(a) => eval::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::TrecEval(a) => trec_eval::run(a),
         Command::Bm25(a) => bm25::run(a),
         Command::Run(a) => run::run(a),
         Command::Embed(a) => embed::run(a),

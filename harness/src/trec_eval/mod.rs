@@ -1,0 +1,19 @@
+//! trec_eval 10.0 as a library: its measures (all of `all_trec` and the judgment-group ones), its input rules and
+//! its output byte for byte; `drbench trec_eval` and a binary called `trec_eval` run [`trec_eval`].
+//!
+//! Data flow: [`input`] reads the files → [`params`] turns `-m` into measures → per query, [`res_rels`] ranks the
+//! run against the judgments → `calc`/`jg` fill the values → [`print`] writes trec_eval's lines.
+
+mod calc;
+pub mod catalog;
+mod evaluate;
+mod gains;
+pub mod input;
+mod jg;
+mod options;
+pub mod params;
+pub mod print;
+pub mod res_rels;
+
+pub use evaluate::{InputFile, trec_eval};
+pub use options::{Options, RelFormat};
