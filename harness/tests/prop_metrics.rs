@@ -152,3 +152,70 @@ proptest! {
         }
     }
 }
+
+/// trec_eval's value name for one of drbench's measures (`RR@k` has none).
+fn trec_eval_name(m: Measure) -> Option<String> {
+    Some(match m {
+        Measure::Ndcg(Some(k)) => format!("ndcg_cut_{k}"),
+        Measure::Ndcg(None) => "ndcg".into(),
+        Measure::Rr(None) => "recip_rank".into(),
+        Measure::Rr(Some(_)) => return None,
+        Measure::Recall(k) => format!("recall_{k}"),
+        Measure::Ap(None) => "map".into(),
+        Measure::Ap(Some(k)) => format!("map_cut_{k}"),
+        Measure::P(k) => format!("P_{k}"),
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The trec_eval port (`drbench trec_eval`) and the streaming metrics (`drbench eval`) are two
+    /// implementations of the same measures: on random runs they give the same per-query values.
+    #[test]
+    fn trec_eval_port_equals_metrics(c in case(), complete in any::<bool>()) {
+        use drbench_harness::trec_eval::{InputFile, Options, evaluate};
+        prop_assume!(!c.qrels.is_empty() && !c.run.is_empty());
+        let mut qrels_text = String::new();
+        let mut qrels = Qrels::new();
+        for (q, docs) in &c.qrels {
+            for (d, g) in docs {
+                qrels.insert(q, d, *g);
+                qrels_text.push_str(&format!("{q} 0 {d} {g}\n"));
+            }
+        }
+        let mut run = Run::new();
+        let mut run_text = String::new();
+        for (q, rows) in &c.run {
+            for (i, (d, s)) in rows.iter().enumerate() {
+                run.push(q, d.clone(), *s);
+                run_text.push_str(&format!("{q} Q0 {d} {} {s} tag\n", i + 1));
+            }
+        }
+        let ours = measures().into_iter().filter(|m| trec_eval_name(*m).is_some()).collect::<Vec<_>>();
+        let opts = EvalOptions { measures: ours.clone(), complete, remove_query_self: false };
+        let eval = evaluate_run(&run, &qrels, &opts).unwrap();
+        let te_opts = Options {
+            average_complete: complete,
+            measures: ["ndcg_cut.1,5", "ndcg", "recip_rank", "recall.4", "map", "map_cut.5", "P.3"].map(String::from).to_vec(),
+            ..Options::default()
+        };
+        let path = std::path::Path::new("case");
+        let rel_info = InputFile { path, bytes: qrels_text.as_bytes() };
+        let results = InputFile { path, bytes: run_text.as_bytes() };
+        let Ok(te) = evaluate(&te_opts, rel_info, results, None) else {
+            // trec_eval refuses a run that shares no query with the qrels; drbench eval then has none either.
+            prop_assert!(eval.per_query.is_empty());
+            return Ok(());
+        };
+        let mut seen = BTreeSet::new();
+        for (qid, name, value) in te.per_query() {
+            let qid = std::str::from_utf8(qid).unwrap();
+            let Some(i) = ours.iter().position(|m| trec_eval_name(*m).as_deref() == Some(name)) else { continue };
+            let want = eval.per_query[qid][i];
+            prop_assert!((value - want).abs() < 1e-12, "{qid} {name}: trec_eval port {value}, metrics {want}");
+            seen.insert(qid.to_string());
+        }
+        prop_assert_eq!(seen, eval.per_query.keys().cloned().collect::<BTreeSet<_>>());
+    }
+}

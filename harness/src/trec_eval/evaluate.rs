@@ -33,6 +33,7 @@ pub struct InputFile<'a> {
 }
 
 /// The values of one query.
+#[derive(Debug)]
 struct QueryEval<'a> {
     qid: &'a [u8],
     values: Vec<f64>,
@@ -47,6 +48,66 @@ pub fn trec_eval(
     zscores: Option<&Zscores>,
     out: &mut impl Write,
 ) -> Result<()> {
+    evaluate(opts, rel_info, results, zscores)?.write(opts, out).map_err(|e| Error::io(Path::new("<output>"), e))
+}
+
+/// The values of one trec_eval invocation, before printing.
+#[derive(Debug)]
+pub struct Evaluated<'a> {
+    instances: Vec<Instance>,
+    evals: Vec<QueryEval<'a>>,
+    summary: Vec<f64>,
+    run_id: &'a [u8],
+    zscore: bool,
+}
+
+impl<'a> Evaluated<'a> {
+    /// Every per-query value: (query id, value name, value), in trec_eval's printing order (no `relstring`).
+    pub fn per_query(&self) -> impl Iterator<Item = (&'a [u8], &str, f64)> + '_ {
+        self.evals.iter().flat_map(move |e| {
+            self.instances.iter().filter(|i| i.def.id != Id::relstring).flat_map(move |i| {
+                i.names.iter().enumerate().map(move |(k, n)| (e.qid, n.as_str(), e.values[i.offset + k]))
+            })
+        })
+    }
+
+    /// Every summary value: (value name, value).
+    pub fn summary(&self) -> impl Iterator<Item = (&str, f64)> + '_ {
+        self.instances
+            .iter()
+            .filter(|i| i.def.id != Id::relstring)
+            .flat_map(move |i| i.names.iter().enumerate().map(move |(k, n)| (n.as_str(), self.summary[i.offset + k])))
+    }
+
+    /// trec_eval's output: per-query lines (with `-q`), then the summary (unless `-n`).
+    pub fn write(&self, opts: &Options, out: &mut impl Write) -> std::io::Result<()> {
+        if opts.per_query {
+            for e in &self.evals {
+                for inst in self.instances.iter().filter(|i| i.def.per_query) {
+                    print_values(out, inst, self.zscore, e.qid, &e.values, Some(&e.relstring))?;
+                }
+            }
+        }
+        if opts.summary {
+            for inst in &self.instances {
+                match inst.def.id {
+                    Id::runid => text_line(out, "runid", b"all", self.run_id)?,
+                    Id::relstring => {}
+                    _ => print_values(out, inst, self.zscore, b"all", &self.summary, None)?,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Evaluates `results` against `rel_info` as `trec_eval` with `opts` does.
+pub fn evaluate<'a>(
+    opts: &Options,
+    rel_info: InputFile<'a>,
+    results: InputFile<'a>,
+    zscores: Option<&Zscores>,
+) -> Result<Evaluated<'a>> {
     let instances = params::instances(&opts.measures)?;
     check_formats(&instances, opts.rel_format)?;
     let qrels = match opts.rel_format {
@@ -89,27 +150,8 @@ pub fn trec_eval(
             Ok(e)
         })
         .collect::<Result<_>>()?;
-
-    let io = |e: std::io::Error| Error::io(Path::new("<output>"), e);
-    let zscore = zscores.is_some();
-    if opts.per_query {
-        for e in &evals {
-            for inst in instances.iter().filter(|i| i.def.per_query) {
-                print_values(out, inst, zscore, e.qid, &e.values, Some(&e.relstring)).map_err(io)?;
-            }
-        }
-    }
     let summary = summarize(&instances, opts, &qrels.queries, &evals, num_values);
-    if opts.summary {
-        for inst in &instances {
-            match inst.def.id {
-                Id::runid => text_line(out, "runid", b"all", run.run_id).map_err(io)?,
-                Id::relstring => {}
-                _ => print_values(out, inst, zscore, b"all", &summary, None).map_err(io)?,
-            }
-        }
-    }
-    Ok(())
+    Ok(Evaluated { instances, evals, summary, run_id: run.run_id, zscore: zscores.is_some() })
 }
 
 /// Refuses measures whose relevance format is not the one read.

@@ -15,5 +15,5 @@ pub mod params;
 pub mod print;
 pub mod res_rels;
 
-pub use evaluate::{InputFile, trec_eval};
+pub use evaluate::{Evaluated, InputFile, evaluate, trec_eval};
 pub use options::{Options, RelFormat};
