@@ -7,7 +7,7 @@ secs=${1:-300}
 shared=${DRBENCH_SHARED:-../../shared}
 seed() { mkdir -p "corpus/$1"; shift; for f in "$@"; do [ -f "$f" ] && head -c 4096 "$f" > "corpus/$(basename "$(dirname "$f")")-$(basename "$f")" 2>/dev/null || true; done; }
 mkdir -p corpus
-for t in trec_qrels trec_run run_stream beir_files analyzer bm25_index_file; do mkdir -p "corpus/$t"; done
+for t in trec_qrels trec_run run_stream beir_files analyzer bm25_index_file trec_eval; do mkdir -p "corpus/$t"; done
 for c in "$shared"/golden/metrics/case*; do
   n=$(basename "$c")
   head -c 4096 "$c/qrels.txt" > "corpus/trec_qrels/$n" || true
@@ -18,7 +18,11 @@ for f in ../datasets/fixtures/tiny-beir/corpus.jsonl ../datasets/fixtures/tiny-b
   cp "$f" "corpus/beir_files/$(echo "$f" | tr '/' '_')"
   cp "$f" "corpus/analyzer/$(echo "$f" | tr '/' '_')"
 done
-targets=${TARGETS:-trec_qrels trec_run run_stream beir_files analyzer bm25_index_file}
+# trec_eval: its own test files, cut small, as `measures\0qrels\0run`.
+te=../datasets/fixtures/trec_eval
+printf 'all_trec\0%s\0%s' "$(head -c 3000 $te/qrels.test)" "$(head -c 3000 $te/results.test)" > corpus/trec_eval/quicktest
+printf 'P.5,7 ndcg.1=3,2=9 relstring.3\0%s\0%s' "$(head -c 3000 $te/qrels.rel_level)" "$(head -c 3000 $te/results.trunc)" > corpus/trec_eval/params
+targets=${TARGETS:-trec_qrels trec_run run_stream beir_files analyzer bm25_index_file trec_eval}
 status=0
 for t in $targets; do
   echo "== $t ($secs s)"

@@ -219,3 +219,65 @@ proptest! {
         prop_assert_eq!(seen, eval.per_query.keys().cloned().collect::<BTreeSet<_>>());
     }
 }
+
+/// Lines of whitespace-separated tokens chosen to hit the trec_eval parsers' edges: comments, short and long
+/// lines, huge, negative and fractional numbers, inf/nan, CR line ends.
+fn noisy_file() -> impl Strategy<Value = Vec<u8>> {
+    let token = prop::sample::select(vec![
+        "1",
+        "2",
+        "0",
+        "-1",
+        "-2",
+        "7",
+        "3.5",
+        "1e308",
+        "-1e308",
+        "inf",
+        "-inf",
+        "nan",
+        "Q0",
+        "#",
+        "# c",
+        "a",
+        "b",
+        "",
+        "\t",
+        "\r",
+        "999999",
+        "18446744073709551616",
+        "x#y",
+        "\u{feff}",
+    ]);
+    prop::collection::vec(prop::collection::vec(token, 0..8), 0..20)
+        .prop_map(|lines| lines.iter().map(|l| l.join(" ")).collect::<Vec<_>>().join("\n").into_bytes())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Any qrels/run/parameter combination is evaluated or refused with an error, never a panic.
+    #[test]
+    fn trec_eval_port_never_panics(qrels in noisy_file(), run in noisy_file(), flags in 0u32..64, jg in any::<bool>()) {
+        use drbench_harness::trec_eval::{InputFile, Options, RelFormat, trec_eval};
+        let measures = if jg {
+            vec!["qrels_jg".to_string()]
+        } else {
+            ["all_trec", "P.1,1000000", "ndcg.1=-3,2=9,x=1", "rbp.p=2,1=7", "relstring.1e9", "Rprec_mult.1e300", "dcg", "ideal_dcg"]
+                .map(String::from)
+                .to_vec()
+        };
+        let opts = Options {
+            per_query: true,
+            average_complete: flags & 1 != 0,
+            judged_docs_only: flags & 2 != 0,
+            max_docs_per_topic: if flags & 4 != 0 { 2 } else { u64::MAX },
+            relevance_level: i64::from(flags >> 4) - 1,
+            rel_format: if jg { RelFormat::QrelsJg } else { RelFormat::Qrels },
+            measures,
+            ..Options::default()
+        };
+        let path = std::path::Path::new("noise");
+        let _ = trec_eval(&opts, InputFile { path, bytes: &qrels }, InputFile { path, bytes: &run }, None, &mut std::io::sink());
+    }
+}

@@ -49,10 +49,8 @@ pub fn calc(inst: &Instance, rr: &ResRels, level: i64, num_docs_in_coll: i64, ou
             let b = bpref(rr, level);
             out[0] = if inst.def.id == Id::bpref { b } else { b.max(MIN_GEO_MEAN).ln() };
         }
-        Id::recip_rank => {
-            if let Some(i) = rr.rel_list.iter().position(|&r| rel(r)) {
-                out[0] = 1.0 / (i + 1) as f64;
-            }
+        Id::recip_rank if let Some(i) = rr.rel_list.iter().position(|&r| rel(r)) => {
+            out[0] = 1.0 / (i + 1) as f64;
         }
         Id::iprec_at_recall => interpolated_precision(rr, level, doubles(), |cut, p| out[cut] = p),
         Id::pt11_avg => {
@@ -62,15 +60,11 @@ pub fn calc(inst: &Instance, rr: &ResRels, level: i64, num_docs_in_coll: i64, ou
             out[0] = sum / points.len() as f64;
         }
         Id::P => at_cutoffs(rr, level, longs(), out, |so_far, i| so_far as f64 / i as f64),
-        Id::recall => {
-            if rr.num_rel > 0 {
-                at_cutoffs(rr, level, longs(), out, |so_far, _| so_far as f64 / rr.num_rel as f64);
-            }
+        Id::recall if rr.num_rel > 0 => {
+            at_cutoffs(rr, level, longs(), out, |so_far, _| so_far as f64 / rr.num_rel as f64);
         }
-        Id::relative_P => {
-            if rr.num_rel > 0 {
-                at_cutoffs(rr, level, longs(), out, |so_far, i| so_far as f64 / i.min(rr.num_rel) as f64);
-            }
+        Id::relative_P if rr.num_rel > 0 => {
+            at_cutoffs(rr, level, longs(), out, |so_far, i| so_far as f64 / i.min(rr.num_rel) as f64);
         }
         Id::success => at_cutoffs(rr, level, longs(), out, |so_far, _| if so_far > 0 { 1.0 } else { 0.0 }),
         Id::unj => {
@@ -118,39 +112,27 @@ pub fn calc(inst: &Instance, rr: &ResRels, level: i64, num_docs_in_coll: i64, ou
             };
         }
         Id::ndcg_rel => out[0] = ndcg_rel(rr, pairs()),
-        Id::Rndcg => {
-            if rr.num_rel > 0 {
-                out[0] = rndcg(rr, pairs());
-            }
+        Id::Rndcg if rr.num_rel > 0 => {
+            out[0] = rndcg(rr, pairs());
         }
         Id::ndcg_cut => ndcg_cut(rr, longs(), out),
-        Id::set_P => {
-            if rr.num_ret > 0 {
-                out[0] = rr.num_rel_ret as f64 / rr.num_ret as f64;
-            }
+        Id::set_P if rr.num_ret > 0 => {
+            out[0] = rr.num_rel_ret as f64 / rr.num_ret as f64;
         }
-        Id::set_relative_P => {
-            if rr.num_ret > 0 && rr.num_rel > 0 {
-                out[0] = rr.num_rel_ret as f64 / rr.num_ret.min(rr.num_rel) as f64;
-            }
+        Id::set_relative_P if rr.num_ret > 0 && rr.num_rel > 0 => {
+            out[0] = rr.num_rel_ret as f64 / rr.num_ret.min(rr.num_rel) as f64;
         }
-        Id::set_recall => {
-            if rr.num_rel > 0 {
-                out[0] = rr.num_rel_ret as f64 / rr.num_rel as f64;
-            }
+        Id::set_recall if rr.num_rel > 0 => {
+            out[0] = rr.num_rel_ret as f64 / rr.num_rel as f64;
         }
-        Id::set_map => {
-            if rr.num_ret > 0 && rr.num_rel > 0 {
-                out[0] = (rr.num_rel_ret as f64 * rr.num_rel_ret as f64) / (rr.num_ret as f64 * rr.num_rel as f64);
-            }
+        Id::set_map if rr.num_ret > 0 && rr.num_rel > 0 => {
+            out[0] = (rr.num_rel_ret as f64 * rr.num_rel_ret as f64) / (rr.num_ret as f64 * rr.num_rel as f64);
         }
-        Id::set_F => {
-            if rr.num_rel_ret > 0 {
-                let p = rr.num_rel_ret as f64 / rr.num_ret as f64;
-                let r = rr.num_rel_ret as f64 / rr.num_rel as f64;
-                let x = doubles().first().copied().unwrap_or(1.0);
-                out[0] = (x + 1.0) * p * r / (x * p + r);
-            }
+        Id::set_F if rr.num_rel_ret > 0 => {
+            let p = rr.num_rel_ret as f64 / rr.num_ret as f64;
+            let r = rr.num_rel_ret as f64 / rr.num_rel as f64;
+            let x = doubles().first().copied().unwrap_or(1.0);
+            out[0] = (x + 1.0) * p * r / (x * p + r);
         }
         Id::num_nonrel_judged_ret => {
             out[0] = (rr.num_ret - rr.num_nonpool - rr.num_unjudged_in_pool - rr.num_rel_ret) as f64;

@@ -24,6 +24,9 @@ pub struct Qrels<'a> {
     pub queries: Vec<QueryQrels<'a>>,
 }
 
+/// One qrels line: (query, judgment group, document, relevance).
+type QrelsRow<'a> = (&'a [u8], &'a [u8], &'a [u8], i64);
+
 /// One retrieved document: its id and score.
 pub type Retrieved<'a> = (&'a [u8], f64);
 
@@ -47,6 +50,22 @@ pub struct Results<'a> {
 
 /// Means and standard deviations for Z scores, keyed by (query id, measure name).
 pub type Zscores = rustc_hash::FxHashMap<(Vec<u8>, String), (f64, f64)>;
+
+/// The largest relevance value read: trec_eval counts judgments per level in an array as long as the largest one.
+pub const MAX_RELEVANCE: i64 = 1_000_000;
+
+/// `atol` of a relevance field, refused above [`MAX_RELEVANCE`].
+fn relevance(path: &Path, line_no: u64, field: &[u8]) -> Result<i64> {
+    let rel = atol(field);
+    if rel > MAX_RELEVANCE {
+        return Err(Error::parse(
+            path,
+            line_no,
+            format!("relevance {rel} is above the largest level read ({MAX_RELEVANCE})"),
+        ));
+    }
+    Ok(rel)
+}
 
 /// C's `isspace` in the "C" locale.
 fn is_space(b: u8) -> bool {
@@ -89,7 +108,7 @@ pub fn atof(field: &[u8]) -> f64 {
 
 /// Reads a `qrels` file (`qid iter docno rel`, exactly four fields).
 pub fn parse_qrels<'a>(path: &Path, buf: &'a [u8]) -> Result<Qrels<'a>> {
-    let mut rows: Vec<(&[u8], &[u8], &[u8], i64)> = Vec::new();
+    let mut rows: Vec<QrelsRow> = Vec::new();
     for (line_no, line) in content_lines(buf) {
         let f: Vec<&[u8]> = fields(line).collect();
         if f.len() != 4 {
@@ -99,14 +118,14 @@ pub fn parse_qrels<'a>(path: &Path, buf: &'a [u8]) -> Result<Qrels<'a>> {
                 format!("a qrels line has 4 fields (query, iteration, document, relevance), found {}", f.len()),
             ));
         }
-        rows.push((f[0], b"", f[2], atol(f[3])));
+        rows.push((f[0], b"", f[2], relevance(path, line_no, f[3])?));
     }
     group_qrels(path, rows, false)
 }
 
 /// Reads a `qrels_jg` file (`qid jg docno rel`: the second field names the judgment group).
 pub fn parse_qrels_jg<'a>(path: &Path, buf: &'a [u8]) -> Result<Qrels<'a>> {
-    let mut rows: Vec<(&[u8], &[u8], &[u8], i64)> = Vec::new();
+    let mut rows: Vec<QrelsRow> = Vec::new();
     for (line_no, line) in content_lines(buf) {
         let f: Vec<&[u8]> = fields(line).collect();
         if f.len() != 4 {
@@ -116,17 +135,13 @@ pub fn parse_qrels_jg<'a>(path: &Path, buf: &'a [u8]) -> Result<Qrels<'a>> {
                 format!("a qrels_jg line has 4 fields (query, judgment group, document, relevance), found {}", f.len()),
             ));
         }
-        rows.push((f[0], f[1], f[2], atol(f[3])));
+        rows.push((f[0], f[1], f[2], relevance(path, line_no, f[3])?));
     }
     group_qrels(path, rows, true)
 }
 
 /// Sorts rows by (query, group, document) and groups them, refusing a document judged twice in one group.
-fn group_qrels<'a>(
-    path: &Path,
-    mut rows: Vec<(&'a [u8], &'a [u8], &'a [u8], i64)>,
-    by_group: bool,
-) -> Result<Qrels<'a>> {
+fn group_qrels<'a>(path: &Path, mut rows: Vec<QrelsRow<'a>>, by_group: bool) -> Result<Qrels<'a>> {
     if rows.is_empty() {
         return Err(Error::file(path, "no judgments (the file is empty or holds only comments)"));
     }
@@ -158,7 +173,11 @@ fn group_qrels<'a>(
 
 /// Reads a `trec_results` file (`qid iter docno rank sim run_id`, later fields ignored).
 pub fn parse_results<'a>(path: &Path, buf: &'a [u8]) -> Result<Results<'a>> {
-    let mut rows: Vec<(&[u8], &[u8], f64)> = Vec::new();
+    // Grouped by query as read (a hash of query ids; run files are usually grouped already), then the few
+    // queries sorted: no sort of all rows.
+    let mut queries: Vec<QueryResults<'a>> = Vec::new();
+    let mut index: rustc_hash::FxHashMap<&'a [u8], usize> = rustc_hash::FxHashMap::default();
+    let mut last: Option<usize> = None;
     let mut run_id: &[u8] = b"";
     for (line_no, line) in content_lines(buf) {
         let mut f = fields(line);
@@ -175,20 +194,21 @@ pub fn parse_results<'a>(path: &Path, buf: &'a [u8]) -> Result<Results<'a>> {
         if sim.is_nan() {
             return Err(Error::parse(path, line_no, "the score is NaN, which cannot be ranked"));
         }
-        rows.push((qid, docno, sim));
+        let q = match last {
+            Some(i) if queries[i].qid == qid => i,
+            _ => *index.entry(qid).or_insert_with(|| {
+                queries.push(QueryResults { qid, docs: Vec::new() });
+                queries.len() - 1
+            }),
+        };
+        queries[q].docs.push((docno, sim));
+        last = Some(q);
         run_id = run;
     }
-    if rows.is_empty() {
+    if queries.is_empty() {
         return Err(Error::file(path, "no results (the file is empty or holds only comments)"));
     }
-    rows.sort_by(|a, b| a.0.cmp(b.0));
-    let mut queries: Vec<QueryResults<'a>> = Vec::new();
-    for (qid, docno, sim) in rows {
-        match queries.last_mut() {
-            Some(q) if q.qid == qid => q.docs.push((docno, sim)),
-            _ => queries.push(QueryResults { qid, docs: vec![(docno, sim)] }),
-        }
-    }
+    queries.sort_unstable_by(|a, b| a.qid.cmp(b.qid));
     Ok(Results { queries, run_id })
 }
 
@@ -240,6 +260,8 @@ mod tests {
         assert!(err.starts_with("q:2:"), "{err}");
         let err = parse_results(Path::new("r"), b"1 Q0 a 1 0.5\n").unwrap_err().to_string();
         assert!(err.starts_with("r:1:"), "{err}");
+        let err = parse_qrels(Path::new("q"), b"1 0 a 1\n1 0 b 99999999999\n").unwrap_err().to_string();
+        assert!(err.starts_with("q:2:") && err.contains("largest level"), "{err}");
         let err = parse_qrels(Path::new("q"), b"1 0 a 1\n1 0 a 0\n").unwrap_err().to_string();
         assert!(err.contains("judged twice"), "{err}");
     }
