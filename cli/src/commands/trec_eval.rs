@@ -94,7 +94,6 @@ pub fn run(a: TrecEvalArgs) -> anyhow::Result<std::process::ExitCode> {
         relevance_level: a.level,
         max_docs_per_topic: a.max_docs.unwrap_or(u64::MAX),
         rel_format,
-        zscores: a.zscores.clone(),
         measures: a.measures.clone(),
     };
     let rel_bytes = read_input(rel_path)?;

@@ -1,7 +1,5 @@
 //! trec_eval's evaluation settings (its `EPI`): the flags of its command line as one typed struct.
 
-use std::path::PathBuf;
-
 /// The format of the relevance file (`-R`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RelFormat {
@@ -48,8 +46,6 @@ pub struct Options {
     pub max_docs_per_topic: u64,
     /// `-R`: the format of the relevance file.
     pub rel_format: RelFormat,
-    /// `-Z`: print Z scores against the means and deviations in this file.
-    pub zscores: Option<PathBuf>,
     /// `-m`: measures, nicknames, and measures with parameters (`P.5,10`), in command-line order; empty means
     /// `official`.
     pub measures: Vec<String>,
@@ -66,7 +62,6 @@ impl Default for Options {
             relevance_level: 1,
             max_docs_per_topic: u64::MAX,
             rel_format: RelFormat::Qrels,
-            zscores: None,
             measures: Vec::new(),
         }
     }
