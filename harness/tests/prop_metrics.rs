@@ -153,20 +153,6 @@ proptest! {
     }
 }
 
-/// trec_eval's value name for one of drbench's measures (`RR@k` has none).
-fn trec_eval_name(m: Measure) -> Option<String> {
-    Some(match m {
-        Measure::Ndcg(Some(k)) => format!("ndcg_cut_{k}"),
-        Measure::Ndcg(None) => "ndcg".into(),
-        Measure::Rr(None) => "recip_rank".into(),
-        Measure::Rr(Some(_)) => return None,
-        Measure::Recall(k) => format!("recall_{k}"),
-        Measure::Ap(None) => "map".into(),
-        Measure::Ap(Some(k)) => format!("map_cut_{k}"),
-        Measure::P(k) => format!("P_{k}"),
-    })
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -192,7 +178,7 @@ proptest! {
                 run_text.push_str(&format!("{q} Q0 {d} {} {s} tag\n", i + 1));
             }
         }
-        let ours = measures().into_iter().filter(|m| trec_eval_name(*m).is_some()).collect::<Vec<_>>();
+        let ours = measures().into_iter().filter(|m| m.trec_eval_name().is_some()).collect::<Vec<_>>();
         let opts = EvalOptions { measures: ours.clone(), complete, remove_query_self: false };
         let eval = evaluate_run(&run, &qrels, &opts).unwrap();
         let te_opts = Options {
@@ -211,7 +197,7 @@ proptest! {
         let mut seen = BTreeSet::new();
         for (qid, name, value) in te.per_query() {
             let qid = std::str::from_utf8(qid).unwrap();
-            let Some(i) = ours.iter().position(|m| trec_eval_name(*m).as_deref() == Some(name)) else { continue };
+            let Some(i) = ours.iter().position(|m| m.trec_eval_name().as_deref() == Some(name)) else { continue };
             let want = eval.per_query[qid][i];
             prop_assert!((value - want).abs() < 1e-12, "{qid} {name}: trec_eval port {value}, metrics {want}");
             seen.insert(qid.to_string());

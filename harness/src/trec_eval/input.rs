@@ -108,23 +108,17 @@ pub fn atof(field: &[u8]) -> f64 {
 
 /// Reads a `qrels` file (`qid iter docno rel`, exactly four fields).
 pub fn parse_qrels<'a>(path: &Path, buf: &'a [u8]) -> Result<Qrels<'a>> {
-    let mut rows: Vec<QrelsRow> = Vec::new();
-    for (line_no, line) in content_lines(buf) {
-        let f: Vec<&[u8]> = fields(line).collect();
-        if f.len() != 4 {
-            return Err(Error::parse(
-                path,
-                line_no,
-                format!("a qrels line has 4 fields (query, iteration, document, relevance), found {}", f.len()),
-            ));
-        }
-        rows.push((f[0], b"", f[2], relevance(path, line_no, f[3])?));
-    }
-    group_qrels(path, rows, false)
+    parse_judgments(path, buf, false)
 }
 
 /// Reads a `qrels_jg` file (`qid jg docno rel`: the second field names the judgment group).
 pub fn parse_qrels_jg<'a>(path: &Path, buf: &'a [u8]) -> Result<Qrels<'a>> {
+    parse_judgments(path, buf, true)
+}
+
+/// The four-field judgment lines of either format; `by_group`: the second field is a judgment group.
+fn parse_judgments<'a>(path: &Path, buf: &'a [u8], by_group: bool) -> Result<Qrels<'a>> {
+    let (format, second) = if by_group { ("qrels_jg", "judgment group") } else { ("qrels", "iteration") };
     let mut rows: Vec<QrelsRow> = Vec::new();
     for (line_no, line) in content_lines(buf) {
         let f: Vec<&[u8]> = fields(line).collect();
@@ -132,12 +126,13 @@ pub fn parse_qrels_jg<'a>(path: &Path, buf: &'a [u8]) -> Result<Qrels<'a>> {
             return Err(Error::parse(
                 path,
                 line_no,
-                format!("a qrels_jg line has 4 fields (query, judgment group, document, relevance), found {}", f.len()),
+                format!("a {format} line has 4 fields (query, {second}, document, relevance), found {}", f.len()),
             ));
         }
-        rows.push((f[0], f[1], f[2], relevance(path, line_no, f[3])?));
+        let group: &[u8] = if by_group { f[1] } else { b"" };
+        rows.push((f[0], group, f[2], relevance(path, line_no, f[3])?));
     }
-    group_qrels(path, rows, true)
+    group_qrels(path, rows, by_group)
 }
 
 /// Sorts rows by (query, group, document) and groups them, refusing a document judged twice in one group.
