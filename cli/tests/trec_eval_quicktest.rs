@@ -77,24 +77,12 @@ fn first_difference(got: &[u8], want: &[u8]) -> String {
     format!("{} lines, want {}", got.lines().count(), want.lines().count())
 }
 
-/// The preference formats drbench does not implement yet: their commands must be refused with a message that says
-/// so (never wrong numbers). Remove a line from here when its format lands; the test then diffs it like the rest.
-const NOT_YET: &[&str] = &["-R prefs", "-R qrels_prefs"];
-
 #[test]
 fn trec_eval_quicktest_is_byte_identical() {
     let dir = trec_eval_checkout();
     let mut failures = Vec::new();
-    let (pending, supported): (Vec<_>, Vec<_>) =
-        QUICKTEST.iter().partition(|(line, _)| NOT_YET.iter().any(|f| line.contains(f)));
-    for (line, _) in &pending {
-        let (code, got, stderr) = run_line(dir.path(), line);
-        if code == 0 || !got.is_empty() || !stderr.contains("not implemented in drbench yet") {
-            failures.push(format!("{line}\n  should be refused as not implemented: exit {code}, stderr: {stderr}"));
-        }
-    }
-    assert_eq!(supported.len(), 12, "quicktest commands drbench must reproduce");
-    for (line, expected) in supported {
+    assert_eq!(QUICKTEST.len(), 15, "the Makefile's quicktest commands");
+    for (line, expected) in QUICKTEST {
         let want = std::fs::read(dir.path().join(expected)).unwrap();
         let (code, got, stderr) = run_line(dir.path(), line);
         if code != 0 || got != want {
@@ -108,4 +96,69 @@ fn trec_eval_quicktest_is_byte_identical() {
         QUICKTEST.len(),
         failures.join("\n")
     );
+}
+
+/// `(measure, query) → value` of trec_eval-layout lines (`name \t qid \t value`, any padding).
+fn values_by_key(out: &[u8]) -> std::collections::BTreeMap<(String, String), String> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').map(str::trim).collect();
+            (f.len() == 3).then(|| ((f[0].to_string(), f[1].to_string()), f[2].to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn drbench_eval_gives_trec_evals_values_for_every_measure() {
+    use drbench_harness::metrics::Measure;
+    let dir = trec_eval_checkout();
+    for (qrels, run, complete) in
+        [("test/qrels.test", "test/results.test", false), ("test/qrels.test", "test/results.trunc", true)]
+    {
+        let mut args = vec!["-m", "all_trec", "-q"];
+        if complete {
+            args.push("-c");
+        }
+        let (code, out, stderr) = run_line(dir.path(), &format!("./trec_eval {} {qrels} {run}", args.join(" ")));
+        assert_eq!(code, 0, "{stderr}");
+        let want = values_by_key(&out);
+        // Every value name trec_eval prints, except the run id, the query count and the relevance string.
+        let names: Vec<String> = want
+            .keys()
+            .map(|(m, _)| m.clone())
+            .filter(|m| !["runid", "num_q", "relstring"].contains(&m.as_str()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert!(names.len() > 90, "all_trec prints {} value names", names.len());
+        let mut eval = vec!["eval".to_string(), "--qrels".into(), qrels.into(), "--run".into(), run.into()];
+        eval.extend(["-m".into(), names.join(","), "-q".into()]);
+        if complete {
+            eval.push("-c".into());
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_drbench")).args(&eval).current_dir(dir.path()).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let got = values_by_key(&out.stdout);
+        let mut differences = Vec::new();
+        for ((name, qid), value) in &want {
+            if !names.contains(name) {
+                continue;
+            }
+            // drbench prints its five built-in measures under their ir_measures names (ndcg_cut_10 as nDCG@10).
+            let printed = name.parse::<Measure>().unwrap_or_else(|e| panic!("{name}: {e}")).to_string();
+            match got.get(&(printed.clone(), qid.clone())) {
+                Some(v) if v == value => {}
+                other => {
+                    differences.push(format!("{name} ({printed}) {qid}: trec_eval {value}, drbench eval {other:?}"))
+                }
+            }
+        }
+        assert!(
+            differences.is_empty(),
+            "{run} (-c {complete}): {} differences:\n{}",
+            differences.len(),
+            differences.join("\n")
+        );
+    }
 }

@@ -1,4 +1,4 @@
-//! The trec_eval port: qrels, qrels_jg and run parsers, `-m` parameters, and every measure on any input, with
+//! The trec_eval port: qrels, qrels_jg, prefs, qrels_prefs and run parsers, `-m` parameters, and every measure on any input, with
 //! the flags that change the code paths (-q -c -J -M -l): never panic. Input: `measures\0qrels\0run`.
 #![no_main]
 use std::path::Path;
@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
         measures.push("all_trec".into());
     }
     let path = Path::new("fuzz");
-    for rel_format in [RelFormat::Qrels, RelFormat::QrelsJg] {
+    for rel_format in [RelFormat::Qrels, RelFormat::QrelsJg, RelFormat::Prefs, RelFormat::QrelsPrefs] {
         let opts = Options {
             per_query: true,
             average_complete: flags % 2 == 0,
@@ -24,7 +24,11 @@ fuzz_target!(|data: &[u8]| {
             max_docs_per_topic: if flags % 5 == 0 { 3 } else { u64::MAX },
             relevance_level: (flags % 4) as i64 - 1,
             rel_format,
-            measures: if rel_format == RelFormat::QrelsJg { vec!["qrels_jg".into()] } else { measures.clone() },
+            measures: match rel_format {
+                RelFormat::QrelsJg => vec!["qrels_jg".into()],
+                RelFormat::Prefs | RelFormat::QrelsPrefs => vec!["all_prefs".into()],
+                RelFormat::Qrels => measures.clone(),
+            },
             ..Options::default()
         };
         let _ = trec_eval(&opts, InputFile { path, bytes: qrels }, InputFile { path, bytes: run }, None, &mut std::io::sink());

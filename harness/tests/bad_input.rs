@@ -125,3 +125,20 @@ fn tsv_collections() {
     check(R, b"1\tpassage one\n2 passage two\n", ":2: expected 2 tab-separated columns (id, text)");
     check(R, b"1\ta\n1\tb\n", ":2: duplicate id \"1\" (first seen on line 1)");
 }
+
+/// What trec_eval 10.0 accepts is read, not refused: `#` comment lines and blank lines anywhere, run columns
+/// past the sixth (trec_eval's own `results.trunc`).
+#[test]
+fn trec_eval_comment_lines_and_extra_run_columns_are_read() {
+    let mut q = tempfile::NamedTempFile::new().unwrap();
+    q.write_all(b"# judged by\n1 0 d 1\n\n  # x y 1\n1 0 e 0\n").unwrap();
+    q.flush().unwrap();
+    let qrels = read_trec_qrels(q.path(), Strictness::Strict).unwrap();
+    assert_eq!((qrels.skipped, qrels.value.query_ids()), (0, vec!["1"]), "a `# x y 1` line is no query `#`");
+    for r in [Reader::TrecRun, Reader::RunFile] {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(b"# run\n1 Q0 d 1 2.0 t extra columns\n\t# c\n1 Q0 e 2 1.0 t\n").unwrap();
+        f.flush().unwrap();
+        assert_eq!(read(r, f.path(), Strictness::Strict), Ok(0), "{r:?}");
+    }
+}

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use drbench_harness::data::{Qrels, Run};
-use drbench_harness::metrics::{EvalOptions, Measure, evaluate_run, evaluate_run_file};
+use drbench_harness::metrics::{Aggregate, EvalOptions, Measure, evaluate_run, evaluate_run_file};
 use proptest::prelude::*;
 
 /// Naive trec_eval: rank = sort by (score desc, docid desc as bytes); binary relevance at grade >= 1.
@@ -19,6 +19,7 @@ fn naive(measure: Measure, ranked: &[(String, f64)], judged: &BTreeMap<String, i
     let top =
         |k: Option<u32>| -> Vec<&(String, f64)> { ranked.iter().take(k.map_or(usize::MAX, |k| k as usize)).collect() };
     match measure {
+        Measure::Trec(_) => panic!("the naive reference covers the five built-in measures"),
         Measure::P(k) => top(Some(k)).iter().filter(|(d, _)| grade(d) >= 1).count() as f64 / k as f64,
         Measure::Recall(k) => top(Some(k)).iter().filter(|(d, _)| grade(d) >= 1).count() as f64 / r,
         Measure::Rr(k) => {
@@ -156,8 +157,9 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
-    /// The trec_eval port (`drbench trec_eval`) and the streaming metrics (`drbench eval`) are two
-    /// implementations of the same measures: on random runs they give the same per-query values.
+    /// The trec_eval port (`drbench trec_eval`) and the metrics of `drbench eval` are two implementations of the
+    /// five built-in measures, and one (through the port's calculations) of all the others: on random runs they
+    /// give the same per-query and summary values for every name of `all_trec`.
     #[test]
     fn trec_eval_port_equals_metrics(c in case(), complete in any::<bool>()) {
         use drbench_harness::trec_eval::{InputFile, Options, evaluate};
@@ -178,12 +180,11 @@ proptest! {
                 run_text.push_str(&format!("{q} Q0 {d} {} {s} tag\n", i + 1));
             }
         }
-        let ours = measures().into_iter().filter(|m| m.trec_eval_name().is_some()).collect::<Vec<_>>();
-        let opts = EvalOptions { measures: ours.clone(), complete, remove_query_self: false };
-        let eval = evaluate_run(&run, &qrels, &opts).unwrap();
         let te_opts = Options {
             average_complete: complete,
-            measures: ["ndcg_cut.1,5", "ndcg", "recip_rank", "recall.4", "map", "map_cut.5", "P.3"].map(String::from).to_vec(),
+            measures: ["all_trec", "ndcg_cut.1,5", "ndcg", "recip_rank", "recall.4", "map", "map_cut.5", "P.3"]
+                .map(String::from)
+                .to_vec(),
             ..Options::default()
         };
         let path = std::path::Path::new("case");
@@ -191,16 +192,34 @@ proptest! {
         let results = InputFile { path, bytes: run_text.as_bytes() };
         let Ok(te) = evaluate(&te_opts, rel_info, results, None) else {
             // trec_eval refuses a run that shares no query with the qrels; drbench eval then has none either.
+            let eval = evaluate_run(&run, &qrels, &EvalOptions { measures: measures(), complete, remove_query_self: false }).unwrap();
             prop_assert!(eval.per_query.is_empty());
             return Ok(());
         };
+        // Every value trec_eval prints under a name drbench eval takes: the built-in measures and the rest.
+        let mut ours: Vec<Measure> = Vec::new();
+        for (name, _) in te.summary() {
+            if let Ok(m) = name.parse::<Measure>() && !ours.contains(&m) {
+                ours.push(m);
+            }
+        }
+        prop_assert!(ours.len() > 60, "{} measures", ours.len());
+        let opts = EvalOptions { measures: ours.clone(), complete, remove_query_self: false };
+        let eval = evaluate_run(&run, &qrels, &opts).unwrap();
+        let index = |name: &str| ours.iter().position(|m| m.trec_eval_name().as_deref() == Some(name));
         let mut seen = BTreeSet::new();
         for (qid, name, value) in te.per_query() {
             let qid = std::str::from_utf8(qid).unwrap();
-            let Some(i) = ours.iter().position(|m| m.trec_eval_name().as_deref() == Some(name)) else { continue };
+            // trec_eval keeps a geometric mean's logarithm per query; drbench the value.
+            let Some(i) = index(name).filter(|&i| ours[i].aggregate() != Aggregate::GeoMean) else { continue };
             let want = eval.per_query[qid][i];
-            prop_assert!((value - want).abs() < 1e-12, "{qid} {name}: trec_eval port {value}, metrics {want}");
+            prop_assert!(value == want || (value - want).abs() < 1e-12, "{qid} {name}: trec_eval port {value}, metrics {want}");
             seen.insert(qid.to_string());
+        }
+        for (name, value) in te.summary() {
+            let Some(i) = index(name) else { continue };
+            let want = eval.mean[i];
+            prop_assert!(value == want || (value - want).abs() < 1e-12, "all {name}: trec_eval port {value}, metrics {want}");
         }
         prop_assert_eq!(seen, eval.per_query.keys().cloned().collect::<BTreeSet<_>>());
     }
@@ -244,14 +263,18 @@ proptest! {
 
     /// Any qrels/run/parameter combination is evaluated or refused with an error, never a panic.
     #[test]
-    fn trec_eval_port_never_panics(qrels in noisy_file(), run in noisy_file(), flags in 0u32..64, jg in any::<bool>()) {
+    fn trec_eval_port_never_panics(qrels in noisy_file(), run in noisy_file(), flags in 0u32..64, format in 0usize..4) {
         use drbench_harness::trec_eval::{InputFile, Options, RelFormat, trec_eval};
-        let measures = if jg {
-            vec!["qrels_jg".to_string()]
-        } else {
-            ["all_trec", "P.1,1000000", "ndcg.1=-3,2=9,x=1", "rbp.p=2,1=7", "relstring.1e9", "Rprec_mult.1e300", "dcg", "ideal_dcg"]
-                .map(String::from)
-                .to_vec()
+        let rel_format = [RelFormat::Qrels, RelFormat::QrelsJg, RelFormat::Prefs, RelFormat::QrelsPrefs][format];
+        let measures = match rel_format {
+            RelFormat::QrelsJg => vec!["qrels_jg".to_string()],
+            RelFormat::Prefs | RelFormat::QrelsPrefs => vec!["all_prefs".to_string()],
+            RelFormat::Qrels => [
+                "all_trec", "P.1,1000000", "ndcg.1=-3,2=9,x=1", "rbp.p=2,1=7", "relstring.1e9", "Rprec_mult.1e300", "dcg",
+                "ideal_dcg",
+            ]
+            .map(String::from)
+            .to_vec(),
         };
         let opts = Options {
             per_query: true,
@@ -259,7 +282,7 @@ proptest! {
             judged_docs_only: flags & 2 != 0,
             max_docs_per_topic: if flags & 4 != 0 { 2 } else { u64::MAX },
             relevance_level: i64::from(flags >> 4) - 1,
-            rel_format: if jg { RelFormat::QrelsJg } else { RelFormat::Qrels },
+            rel_format,
             measures,
             ..Options::default()
         };

@@ -104,6 +104,24 @@ fn a_cell_reads_back_as_written_and_reports_read_it_too() {
 }
 
 #[test]
+fn a_cells_trec_eval_measures_read_back_under_their_trec_eval_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = dir.path().join("m/beir__scifact");
+    let names = ["success_1", "num_rel_ret", "bpref"];
+    let trec: Vec<Measure> = names.iter().map(|n| n.parse().unwrap()).collect();
+    let written = record(CellSettings { measures: [vec![NDCG10], trec.clone()].concat(), ..settings() });
+    write(&cell, &written);
+    assert_eq!(read_cell(&cell).unwrap(), Some(written));
+    let text = std::fs::read_to_string(cell.join("results.json")).unwrap();
+    assert!(names.iter().all(|n| text.contains(&format!("\"{n}\""))), "{text}");
+    let cells = read_results(&[dir.path().to_path_buf()], &Registry::builtin()).unwrap();
+    // q1 finds its document first, q2 second: success_1 is a mean, num_rel_ret a sum (as trec_eval sums it).
+    let scores: Vec<f64> = trec.iter().map(|m| cells[0].scores[m]).collect();
+    assert_eq!(scores, vec![0.5, 2.0, 1.0]);
+    assert_eq!(cells[0].per_query.as_ref().unwrap()["q2"][&trec[0]], 0.0);
+}
+
+#[test]
 fn other_formats_and_foreign_files_are_refused_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let older = record(settings());

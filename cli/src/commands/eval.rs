@@ -18,7 +18,9 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FILE")]
     pub run: PathBuf,
     /// Comma-separated measures, ir_measures or trec_eval names: nDCG@k, RR, RR@k (MRR@k), R@k, AP, AP@k, P@k,
-    /// ndcg_cut_k, recip_rank, map, P_k, recall_k.
+    /// ndcg_cut_k, recip_rank, map, P_k, recall_k, and every other value trec_eval prints from qrels (bpref, Rprec,
+    /// success_10, iprec_at_recall_0.10, infAP, gm_map, num_rel_ret, set_F, ...; summed or geometric-averaged as
+    /// trec_eval does). `drbench trec_eval` runs trec_eval's own command line.
     #[arg(long, short, value_name = "LIST", default_value = "nDCG@10,RR@10,R@100,AP,P@10")]
     pub measures: String,
     /// Also print every query's values.
@@ -70,13 +72,18 @@ fn print_text(out: &mut impl Write, eval: &Evaluation, per_query: bool) -> std::
     if per_query {
         for (qid, values) in &eval.per_query {
             for (m, v) in eval.measures.iter().zip(values) {
-                writeln!(out, "{:<width$}\t{qid}\t{v:.4}", m.to_string())?;
+                writeln!(out, "{:<width$}\t{qid}\t{}", m.to_string(), value(m, *v))?;
             }
         }
     }
     writeln!(out, "{:<width$}\tall\t{}", "num_q", eval.num_queries())?;
     for (m, v) in eval.measures.iter().zip(&eval.mean) {
-        writeln!(out, "{:<width$}\tall\t{v:.4}", m.to_string())?;
+        writeln!(out, "{:<width$}\tall\t{}", m.to_string(), value(m, *v))?;
     }
     Ok(())
+}
+
+/// A value as trec_eval prints it: counts as integers, the rest with 4 decimals.
+fn value(m: &Measure, v: f64) -> String {
+    if m.is_count() { format!("{}", v as i64) } else { format!("{v:.4}") }
 }

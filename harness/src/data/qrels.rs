@@ -55,6 +55,11 @@ impl QueryJudgments {
         })
     }
 
+    /// Every grade (any order).
+    pub fn grade_values(&self) -> impl Iterator<Item = i32> + '_ {
+        self.grades.values().copied()
+    }
+
     /// Number of judged documents (any grade).
     pub fn len(&self) -> usize {
         self.grades.len()

@@ -28,6 +28,11 @@ pub fn split_ws<const N: usize>(line: &[u8]) -> ([&[u8]; N], usize) {
     (out, n)
 }
 
+/// Whether a line of a TREC file holds no data: blank, or a comment (`#` first, trec_eval 10.0's rule).
+pub fn is_blank_or_comment(line: &[u8]) -> bool {
+    line.iter().find(|b| !b.is_ascii_whitespace()).is_none_or(|&b| b == b'#')
+}
+
 /// Parses a relevance grade (an integer).
 pub fn parse_grade(field: &[u8]) -> Result<i32, String> {
     std::str::from_utf8(field)

@@ -6,10 +6,10 @@ use std::path::Path;
 use crate::data::{Qrels, Run};
 use crate::error::{Error, Result};
 
-use super::fields::{parse_grade, parse_score, split_ws, utf8};
+use super::fields::{is_blank_or_comment, parse_grade, parse_score, split_ws, utf8};
 use super::lines::{LineReader, Loaded, SkipLog, Strictness};
 
-/// Reads TREC qrels: 4 whitespace-separated columns per line.
+/// Reads TREC qrels: 4 whitespace-separated columns per line; blank and `#` comment lines skipped.
 pub fn read_trec_qrels(path: &Path, strictness: Strictness) -> Result<Loaded<Qrels>> {
     read_trec_qrels_from(LineReader::open_maybe_gz(path)?, strictness)
 }
@@ -21,7 +21,7 @@ pub fn read_trec_qrels_from<R: BufRead>(mut lines: LineReader<R>, strictness: St
     let mut log = SkipLog::new(strictness);
     let mut qrels = Qrels::new();
     while let Some(line) = lines.next_bytes()? {
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
+        if is_blank_or_comment(line) {
             continue;
         }
         let parsed = (|| {
@@ -55,15 +55,12 @@ pub struct RunLine<'a> {
     pub score: f64,
 }
 
-/// Parses one TREC run line (6 columns; the rank and tag are not used, as in trec_eval).
+/// Parses one TREC run line (6 columns, later ones ignored; the rank and tag are not used, as in trec_eval).
 #[inline]
 pub fn parse_run_line(line: &[u8]) -> std::result::Result<RunLine<'_>, String> {
     let (f, n) = split_ws::<6>(line);
-    if n != 6 {
-        return Err(format!(
-            "expected 6 columns (qid Q0 docid rank score tag), found {}",
-            if n > 6 { "more".into() } else { n.to_string() }
-        ));
+    if n < 6 {
+        return Err(format!("expected 6 columns (qid Q0 docid rank score tag), found {n}"));
     }
     Ok(RunLine { qid: f[0], docid: f[2], score: parse_score(f[4])? })
 }
@@ -81,7 +78,7 @@ pub fn read_trec_run_from<R: BufRead>(mut lines: LineReader<R>, strictness: Stri
     let mut run = Run::new();
     let mut seen: rustc_hash::FxHashSet<(String, String)> = Default::default();
     while let Some(line) = lines.next_bytes()? {
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
+        if is_blank_or_comment(line) {
             continue;
         }
         let parsed =

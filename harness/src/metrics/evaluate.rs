@@ -9,6 +9,8 @@ use crate::error::{Error, Result};
 
 use super::Measure;
 use super::group::{GroupScorer, QueryRows};
+use super::query::score_ranking;
+use super::trec_measure::check_grades;
 
 /// How to evaluate.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +37,7 @@ pub struct Evaluation {
     pub measures: Vec<Measure>,
     /// Values per query (in complete mode, judged queries without run rows appear with zeros).
     pub per_query: BTreeMap<String, Vec<f64>>,
-    /// Mean over the evaluated queries.
+    /// Summary over the evaluated queries: the mean (a sum or a geometric mean for those trec_eval measures).
     pub mean: Vec<f64>,
     /// Judged queries that had no run rows (they count as 0 in complete mode, and are left out otherwise).
     pub queries_without_run: Vec<String>,
@@ -58,19 +60,20 @@ impl Evaluation {
         queries_without_run.sort_unstable();
         if opts.complete {
             for q in &queries_without_run {
-                per_query.insert(q.clone(), vec![0.0; opts.measures.len()]);
+                // An empty ranking: 0 on every built-in measure; trec_eval's counts (num_rel) still count.
+                let mut values = vec![0.0; opts.measures.len()];
+                if let Some(judgments) = qrels.get(q) {
+                    score_ranking(&[], judgments, &opts.measures, &mut values);
+                }
+                per_query.insert(q.clone(), values);
             }
         }
-        let mut mean = vec![0.0; opts.measures.len()];
-        for values in per_query.values() {
-            for (m, v) in mean.iter_mut().zip(values) {
-                *m += v;
-            }
-        }
-        if !per_query.is_empty() {
-            let n = per_query.len() as f64;
-            mean.iter_mut().for_each(|m| *m /= n);
-        }
+        let mean: Vec<f64> = opts
+            .measures
+            .iter()
+            .enumerate()
+            .map(|(i, m)| m.aggregate().apply(per_query.values().map(|v| v[i])))
+            .collect();
         Evaluation {
             measures: opts.measures.clone(),
             per_query,
@@ -145,8 +148,25 @@ fn named(measures: &[Measure], values: &[f64]) -> serde_json::Value {
     serde_json::Value::Object(map)
 }
 
+/// Refuses grades that trec_eval's measures cannot take when one of them is asked for.
+pub(super) fn check_trec_grades(qrels: &Qrels, opts: &EvalOptions) -> Result<()> {
+    if !opts.measures.iter().any(|m| matches!(m, Measure::Trec(_))) {
+        return Ok(());
+    }
+    for qid in qrels.query_ids() {
+        if let Some(Err(g)) = qrels.get(qid).map(check_grades) {
+            return Err(Error::Invalid(format!(
+                "query {qid:?} has a judgment of grade {g}; trec_eval's measures read grades up to {}",
+                crate::trec_eval::input::MAX_RELEVANCE
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Evaluates an in-memory run.
 pub fn evaluate_run(run: &Run, qrels: &Qrels, opts: &EvalOptions) -> Result<Evaluation> {
+    check_trec_grades(qrels, opts)?;
     let mut scorer = GroupScorer::default();
     let mut rows = QueryRows::default();
     let mut per_query = BTreeMap::new();

@@ -1,9 +1,12 @@
-//! Measure names: parsing ir_measures names (`nDCG@10`) and trec_eval names (`ndcg_cut_10`), and printing them.
+//! Measure names: parsing ir_measures names (`nDCG@10`) and trec_eval names (`ndcg_cut_10`, and every other
+//! trec_eval value name: `bpref`, `success_10`), and printing them.
 
 use std::fmt;
 use std::str::FromStr;
 
 use crate::error::Error;
+
+use super::trec_measure::{Aggregate, TrecMeasure};
 
 /// One evaluation measure with trec_eval's definition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -19,6 +22,8 @@ pub enum Measure {
     Ap(Option<u32>),
     /// Precision at k (`P@k`, trec_eval `P_k`).
     P(u32),
+    /// Any other value trec_eval computes from qrels, under its trec_eval name (`bpref`, `success_10`).
+    Trec(TrecMeasure),
 }
 
 impl Measure {
@@ -53,7 +58,22 @@ impl Measure {
             Measure::Ap(None) => "map".into(),
             Measure::Ap(Some(k)) => format!("map_cut_{k}"),
             Measure::P(k) => format!("P_{k}"),
+            Measure::Trec(t) => t.name(),
         })
+    }
+
+    /// How the per-query values become the summary value (the mean, except for trec_eval's counts and
+    /// geometric means).
+    pub fn aggregate(&self) -> Aggregate {
+        match self {
+            Measure::Trec(t) => t.aggregate(),
+            _ => Aggregate::Mean,
+        }
+    }
+
+    /// Whether the values are counts (trec_eval prints them as integers).
+    pub fn is_count(&self) -> bool {
+        matches!(self, Measure::Trec(t) if t.is_count())
     }
 
     /// The deepest rank this measure looks at (`None` = the whole ranking).
@@ -61,6 +81,7 @@ impl Measure {
         match *self {
             Measure::Ndcg(k) | Measure::Rr(k) | Measure::Ap(k) => k,
             Measure::Recall(k) | Measure::P(k) => Some(k),
+            Measure::Trec(_) => None,
         }
     }
 }
@@ -76,6 +97,7 @@ impl fmt::Display for Measure {
             Measure::Ap(Some(k)) => write!(f, "AP@{k}"),
             Measure::Ap(None) => write!(f, "AP"),
             Measure::P(k) => write!(f, "P@{k}"),
+            Measure::Trec(t) => f.write_str(&t.name()),
         }
     }
 }
@@ -133,7 +155,7 @@ impl FromStr for Measure {
                 return Ok(make(parse_cutoff(name, k)?));
             }
         }
-        Err(unknown())
+        TrecMeasure::parse(name).map(Measure::Trec).ok_or_else(unknown)
     }
 }
 

@@ -10,12 +10,17 @@ pub const UNJUDGED: i32 = i32::MIN;
 /// Computes every measure of `measures` for one query into `out` (same order).
 ///
 /// `grades` lists the grade of each retrieved document in rank order (rank 1 first), [`UNJUDGED`]
-/// where the document has no judgment. A query without relevant documents scores 0 on every measure.
+/// where the document has no judgment. A query without relevant documents scores 0 on every built-in measure
+/// (trec_eval's measures give what trec_eval gives: `num_ret` still counts).
 pub fn score_ranking(grades: &[i32], judgments: &QueryJudgments, measures: &[Measure], out: &mut [f64]) {
     debug_assert_eq!(measures.len(), out.len());
     let num_rel = judgments.num_relevant();
     for (m, slot) in measures.iter().zip(out.iter_mut()) {
-        *slot = if num_rel == 0 { 0.0 } else { score_one(*m, grades, judgments, num_rel) };
+        *slot = match m {
+            Measure::Trec(t) => t.score(grades, judgments),
+            _ if num_rel == 0 => 0.0,
+            _ => score_one(*m, grades, judgments, num_rel),
+        };
     }
 }
 
@@ -70,5 +75,6 @@ fn score_one(m: Measure, grades: &[i32], judgments: &QueryJudgments, num_rel: us
             let found = cut(grades, Some(k)).iter().filter(|&&g| is_rel(g)).count();
             found as f64 / f64::from(k)
         }
+        Measure::Trec(t) => t.score(grades, judgments),
     }
 }

@@ -45,6 +45,7 @@ enum Bail {
 
 /// Evaluates the TREC run at `path`. `threads` = 0 means all available cores.
 pub fn evaluate_run_file(path: &Path, qrels: &Qrels, opts: &EvalOptions, threads: usize) -> Result<Evaluation> {
+    super::evaluate::check_trec_grades(qrels, opts)?;
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     if len == 0 {
@@ -128,7 +129,7 @@ struct Scan<'a> {
 impl Scan<'_> {
     #[inline]
     fn line(&mut self, line: &[u8]) -> std::result::Result<(), Bail> {
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
+        if crate::io::fields::is_blank_or_comment(line) {
             return Ok(());
         }
         let r = parse_run_line(line).map_err(|_| Bail::Malformed)?;

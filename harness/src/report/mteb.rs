@@ -1,4 +1,5 @@
-//! MTEB's score names (`ndcg_at_10`, `mrr_at_10`, `recall_at_100`, `map`, `precision_at_10`) and drbench's.
+//! MTEB's score names (`ndcg_at_10`, `mrr_at_10`, `recall_at_100`, `map`, `precision_at_10`) and drbench's (other
+//! trec_eval measures under their trec_eval names).
 
 use crate::metrics::Measure;
 
@@ -13,6 +14,7 @@ pub fn mteb_key(m: Measure) -> String {
         Measure::Ap(Some(k)) => format!("map_at_{k}"),
         Measure::Ap(None) => "map".into(),
         Measure::P(k) => format!("precision_at_{k}"),
+        Measure::Trec(t) => t.name(),
     }
 }
 
@@ -37,7 +39,10 @@ pub fn measure_from_mteb_key(key: &str) -> Option<Measure> {
     if let Some(k) = cut("map_at_") {
         return Some(Measure::Ap(Some(k)));
     }
-    cut("precision_at_").map(Measure::P)
+    // drbench's own files write trec_eval's other measures under their trec_eval names.
+    cut("precision_at_")
+        .map(Measure::P)
+        .or_else(|| key.parse::<Measure>().ok().filter(|m| matches!(m, Measure::Trec(_))))
 }
 
 #[cfg(test)]
@@ -55,6 +60,8 @@ mod tests {
             Measure::Ap(Some(5)),
             Measure::Ap(None),
             Measure::P(10),
+            "bpref".parse().unwrap(),
+            "success_10".parse().unwrap(),
         ] {
             assert_eq!(measure_from_mteb_key(&mteb_key(m)), Some(m), "{m}");
         }

@@ -2,7 +2,7 @@
 //! averages them, its default parameters, the input format it needs, and a one-line explanation.
 
 /// Which measure a definition computes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[allow(missing_docs, non_camel_case_types)]
 pub enum Id {
     runid,
@@ -523,6 +523,12 @@ pub const NICKNAMES: &[(&str, &[&str])] = &[
 /// The measure called `name`, if trec_eval has one.
 pub fn find(name: &str) -> Option<&'static Def> {
     MEASURES.iter().find(|d| d.name == name)
+}
+
+/// Whether trec_eval zeroes `id` for a query the run lacks (`-c`), after evaluating a stand-in ranking of one
+/// unjudged document: the values that would count that document.
+pub fn zeroed_without_results(id: Id) -> bool {
+    matches!(id, Id::num_ret | Id::utility | Id::unj | Id::rbp_resid)
 }
 
 /// The measures a nickname stands for.

@@ -9,11 +9,16 @@ use rayon::prelude::*;
 use crate::{Error, Result};
 
 use super::calc::{MIN_GEO_MEAN, calc};
-use super::catalog::{Average, Id, Needs, Shape};
-use super::input::{self, QueryQrels, Retrieved, Zscores};
+use super::catalog::{Average, Id, Needs, Shape, zeroed_without_results};
+use super::input::{self, Qrels, QueryQrels, Retrieved, Zscores};
 use super::jg::calc_jg;
 use super::options::{Options, RelFormat};
 use super::params::{self, Instance};
+use super::prefs::{
+    self,
+    counts::{Inconsistency, QueryCounts},
+    read::{Prefs, QueryPrefs},
+};
 use super::print::{double_line, long_line, text_line};
 use super::res_rels::{ResRels, duplicate_doc, form_res_rels, rank_documents};
 
@@ -30,6 +35,54 @@ pub struct InputFile<'a> {
     pub path: &'a Path,
     /// Its contents.
     pub bytes: &'a [u8],
+}
+
+/// The relevance file as read: judgments or preferences.
+enum Judged<'a> {
+    Qrels(Qrels<'a>),
+    Prefs(Prefs<'a>),
+}
+
+impl<'a> Judged<'a> {
+    fn queries(&self) -> Vec<JudgedQuery<'_, 'a>> {
+        match self {
+            Judged::Qrels(q) => q.queries.iter().map(JudgedQuery::Qrels).collect(),
+            Judged::Prefs(p) => p.queries.iter().map(JudgedQuery::Prefs).collect(),
+        }
+    }
+
+    fn num_queries(&self) -> usize {
+        match self {
+            Judged::Qrels(q) => q.queries.len(),
+            Judged::Prefs(p) => p.queries.len(),
+        }
+    }
+
+    /// Judgments with a positive relevance over every query (what `num_rel` sums to under `-c`).
+    fn num_relevant(&self) -> usize {
+        match self {
+            Judged::Qrels(q) => {
+                q.queries.iter().flat_map(|q| q.groups.iter().flatten()).filter(|(_, rel)| *rel > 0).count()
+            }
+            Judged::Prefs(_) => 0,
+        }
+    }
+}
+
+/// One query of the relevance file.
+#[derive(Clone, Copy)]
+enum JudgedQuery<'q, 'a> {
+    Qrels(&'q QueryQrels<'a>),
+    Prefs(&'q QueryPrefs<'a>),
+}
+
+impl<'a> JudgedQuery<'_, 'a> {
+    fn qid(&self) -> &'a [u8] {
+        match self {
+            JudgedQuery::Qrels(q) => q.qid,
+            JudgedQuery::Prefs(p) => p.qid,
+        }
+    }
 }
 
 /// The values of one query.
@@ -110,21 +163,22 @@ pub fn evaluate<'a>(
 ) -> Result<Evaluated<'a>> {
     let instances = params::instances(&opts.measures)?;
     check_formats(&instances, opts.rel_format)?;
-    let qrels = match opts.rel_format {
-        RelFormat::Qrels => input::parse_qrels(rel_info.path, rel_info.bytes)?,
-        RelFormat::QrelsJg => input::parse_qrels_jg(rel_info.path, rel_info.bytes)?,
-        RelFormat::Prefs | RelFormat::QrelsPrefs => unreachable!("check_formats refuses preference formats"),
+    let judged = match opts.rel_format {
+        RelFormat::Qrels => Judged::Qrels(input::parse_qrels(rel_info.path, rel_info.bytes)?),
+        RelFormat::QrelsJg => Judged::Qrels(input::parse_qrels_jg(rel_info.path, rel_info.bytes)?),
+        RelFormat::Prefs => Judged::Prefs(prefs::read::parse_prefs(rel_info.path, rel_info.bytes)?),
+        RelFormat::QrelsPrefs => Judged::Prefs(prefs::read::parse_qrels_prefs(rel_info.path, rel_info.bytes)?),
     };
+    let judged_queries = judged.queries();
     let run = input::parse_results(results.path, results.bytes)?;
     let num_values: usize = instances.iter().map(|i| i.names.len()).sum();
     let bogus: Vec<Retrieved> = vec![(BOGUS_DOC, 1.0)];
 
     // Queries with both judgments and results (with -c, every judged query).
-    let pairs: Vec<(&QueryQrels, Option<&[Retrieved]>)> = qrels
-        .queries
+    let pairs: Vec<(JudgedQuery, Option<&[Retrieved]>)> = judged_queries
         .iter()
-        .filter_map(|q| {
-            let found = run.queries.binary_search_by(|r| r.qid.cmp(q.qid)).ok();
+        .filter_map(|&q| {
+            let found = run.queries.binary_search_by(|r| r.qid.cmp(q.qid())).ok();
             match found {
                 Some(i) => Some((q, Some(run.queries[i].docs.as_slice()))),
                 None if opts.average_complete => Some((q, None)),
@@ -138,9 +192,14 @@ pub fn evaluate<'a>(
     let evals: Vec<QueryEval> = pairs
         .par_iter()
         .map(|&(q, docs)| {
-            let mut e = evaluate_query(&instances, opts, q, docs.unwrap_or(&bogus), num_values).map_err(|doc| {
-                Error::file(results.path, format!("query {} retrieves document {} twice", lossy(q.qid), lossy(&doc)))
-            })?;
+            let mut e =
+                evaluate_query(&instances, opts, q, docs.unwrap_or(&bogus), num_values).map_err(|f| match f {
+                    Fault::DuplicateDoc(doc) => Error::file(
+                        results.path,
+                        format!("query {} retrieves document {} twice", lossy(q.qid()), lossy(&doc)),
+                    ),
+                    Fault::Judgments(why) => Error::file(rel_info.path, format!("query {}: {why}", lossy(q.qid()))),
+                })?;
             if docs.is_none() {
                 clear_bogus(&instances, &mut e);
             }
@@ -150,23 +209,18 @@ pub fn evaluate<'a>(
             Ok(e)
         })
         .collect::<Result<_>>()?;
-    let summary = summarize(&instances, opts, &qrels.queries, &evals, num_values);
+    let summary = summarize(&instances, opts, &judged, &evals, num_values);
     Ok(Evaluated { instances, evals, summary, run_id: run.run_id, zscore: zscores.is_some() })
 }
 
 /// Refuses measures whose relevance format is not the one read.
 fn check_formats(instances: &[Instance], format: RelFormat) -> Result<()> {
-    if matches!(format, RelFormat::Prefs | RelFormat::QrelsPrefs) {
-        return Err(Error::Invalid(
-            "trec_eval: the preference formats (-R prefs, -R qrels_prefs) and their measures are not implemented in drbench yet"
-                .into(),
-        ));
-    }
     for inst in instances {
         let wanted = match inst.def.needs {
             Needs::Any => continue,
             Needs::Qrels => RelFormat::Qrels,
             Needs::QrelsJg => RelFormat::QrelsJg,
+            Needs::Prefs if format == RelFormat::QrelsPrefs => continue,
             Needs::Prefs => RelFormat::Prefs,
         };
         if wanted != format {
@@ -194,32 +248,59 @@ fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(b)
 }
 
-/// Every value of one query; `Err(docno)` when the run retrieves a document twice.
+/// Why one query cannot be evaluated.
+enum Fault {
+    /// The run retrieves this document twice.
+    DuplicateDoc(Vec<u8>),
+    /// The preference judgments are inconsistent.
+    Judgments(Inconsistency),
+}
+
+/// Every value of one query.
 fn evaluate_query<'a>(
     instances: &[Instance],
     opts: &Options,
-    q: &QueryQrels<'a>,
+    q: JudgedQuery<'_, 'a>,
     docs: &[Retrieved<'_>],
     num_values: usize,
-) -> std::result::Result<QueryEval<'a>, Vec<u8>> {
-    let by_docno = rank_documents(docs, opts.max_docs_per_topic);
-    if let Some(doc) = duplicate_doc(&by_docno) {
-        return Err(doc.to_vec());
-    }
-    let groups: Vec<ResRels> = q.groups.iter().map(|g| form_res_rels(&by_docno, g, opts)).collect();
-    let mut e = QueryEval { qid: q.qid, values: vec![0.0; num_values], relstring: String::new() };
-    for inst in instances {
-        let slots = &mut e.values[inst.offset..inst.offset + inst.names.len()];
-        match inst.def.needs {
-            Needs::Any => {
-                if inst.def.id == Id::num_q {
-                    slots[0] = 1.0;
+) -> std::result::Result<QueryEval<'a>, Fault> {
+    let mut e = QueryEval { qid: q.qid(), values: vec![0.0; num_values], relstring: String::new() };
+    match q {
+        JudgedQuery::Qrels(q) => {
+            let by_docno = rank_documents(docs, opts.max_docs_per_topic);
+            if let Some(doc) = duplicate_doc(&by_docno) {
+                return Err(Fault::DuplicateDoc(doc.to_vec()));
+            }
+            let groups: Vec<ResRels> = q.groups.iter().map(|g| form_res_rels(&by_docno, g, opts)).collect();
+            for inst in instances {
+                let out = &mut e.values[inst.offset..inst.offset + inst.names.len()];
+                match inst.def.needs {
+                    Needs::Any => fill_any(inst, out),
+                    Needs::QrelsJg => calc_jg(inst, &groups, opts.relevance_level, out),
+                    Needs::Qrels | Needs::Prefs => {
+                        if let Some(s) = calc(inst, &groups[0], opts.relevance_level, opts.num_docs_in_coll, out) {
+                            e.relstring = s;
+                        }
+                    }
                 }
             }
-            Needs::QrelsJg => calc_jg(inst, &groups, opts.relevance_level, slots),
-            Needs::Qrels | Needs::Prefs => {
-                if let Some(s) = calc(inst, &groups[0], opts.relevance_level, opts.num_docs_in_coll, slots) {
-                    e.relstring = s;
+        }
+        JudgedQuery::Prefs(p) => {
+            let wanted = |f: fn(&Instance) -> bool| instances.iter().any(f);
+            let counts = if wanted(|i| i.def.needs == Needs::Prefs) {
+                let pairs = wanted(|i| prefs::measures::needs_pairs(i.def.id));
+                prefs::count_query(&p.prefs, docs, opts.max_docs_per_topic, pairs).map_err(|f| match f {
+                    prefs::Fault::DuplicateDoc(doc) => Fault::DuplicateDoc(doc.to_vec()),
+                    prefs::Fault::Judgments(why) => Fault::Judgments(why),
+                })?
+            } else {
+                QueryCounts::default()
+            };
+            for inst in instances {
+                let out = &mut e.values[inst.offset..inst.offset + inst.names.len()];
+                match prefs::measures::value(inst.def.id, &counts) {
+                    Some(v) => out[0] = v,
+                    None => fill_any(inst, out),
                 }
             }
         }
@@ -227,13 +308,18 @@ fn evaluate_query<'a>(
     Ok(e)
 }
 
+/// The values of the measures that read only the run (`num_q`; `runid` prints its own).
+fn fill_any(inst: &Instance, out: &mut [f64]) {
+    if inst.def.id == Id::num_q {
+        out[0] = 1.0;
+    }
+}
+
 /// trec_eval's clean-up after evaluating the stand-in ranking of a query the run lacks (`-c`).
 fn clear_bogus(instances: &[Instance], e: &mut QueryEval) {
     for inst in instances {
-        for (k, name) in inst.names.iter().enumerate() {
-            if name == "num_ret" || name == "utility" || name.starts_with("unj") || name == "rbp_resid" {
-                e.values[inst.offset + k] = 0.0;
-            }
+        if zeroed_without_results(inst.def.id) {
+            e.values[inst.offset..inst.offset + inst.names.len()].fill(0.0);
         }
         if inst.def.id == Id::relstring {
             e.relstring.clear();
@@ -259,7 +345,7 @@ fn to_zscores(instances: &[Instance], zscores: &Zscores, e: &mut QueryEval) {
 fn summarize(
     instances: &[Instance],
     opts: &Options,
-    judged: &[QueryQrels],
+    judged: &Judged,
     evals: &[QueryEval],
     num_values: usize,
 ) -> Vec<f64> {
@@ -270,7 +356,7 @@ fn summarize(
         }
     }
     let evaluated = evals.len();
-    let num_queries = if opts.average_complete { judged.len() } else { evaluated };
+    let num_queries = if opts.average_complete { judged.num_queries() } else { evaluated };
     for inst in instances {
         let slots = &mut sum[inst.offset..inst.offset + inst.names.len()];
         match inst.def.average {
@@ -287,11 +373,7 @@ fn summarize(
                 slots[0] = (total / num_queries as f64).exp();
             }
             Average::NumQ => slots[0] = num_queries as f64,
-            Average::NumRel if opts.average_complete => {
-                let positive =
-                    judged.iter().flat_map(|q| q.groups.iter().flatten()).filter(|(_, rel)| *rel > 0).count();
-                slots[0] = positive as f64;
-            }
+            Average::NumRel if opts.average_complete => slots[0] = judged.num_relevant() as f64,
             Average::NumRel | Average::Sum | Average::None => {}
         }
     }

@@ -74,7 +74,7 @@ fn is_space(b: u8) -> bool {
 
 /// The non-empty lines of `buf` with their 1-based line numbers, comment lines (`#` first) skipped; a UTF-8 BOM
 /// at the start of the file is not part of the first field.
-fn content_lines(buf: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
+pub(super) fn content_lines(buf: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
     let buf = buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(buf);
     buf.split(|&b| b == b'\n').enumerate().filter_map(|(i, line)| {
         let start = line.iter().position(|&b| !is_space(b))?;
@@ -83,7 +83,7 @@ fn content_lines(buf: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
 }
 
 /// The whitespace-separated fields of one line.
-fn fields(line: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(super) fn fields(line: &[u8]) -> impl Iterator<Item = &[u8]> {
     line.split(|&b| is_space(b)).filter(|f| !f.is_empty())
 }
 

@@ -2,9 +2,9 @@
 //! its output byte for byte; `drbench trec_eval` and a binary called `trec_eval` run [`trec_eval`].
 //!
 //! Data flow: [`input`] reads the files → [`params`] turns `-m` into measures → per query, [`res_rels`] ranks the
-//! run against the judgments → `calc`/`jg` fill the values → [`print`] writes trec_eval's lines.
+//! run against the judgments → `calc`/`jg` fill the values ([`prefs`] for preference judgments) → [`print`] writes trec_eval's lines.
 
-mod calc;
+pub mod calc;
 pub mod catalog;
 mod evaluate;
 mod gains;
@@ -12,6 +12,7 @@ pub mod input;
 mod jg;
 mod options;
 pub mod params;
+pub mod prefs;
 pub mod print;
 pub mod res_rels;
 

@@ -8,7 +8,7 @@ pub enum RelFormat {
     Qrels,
     /// `qid jg docno rel`: several judgment groups per query, for the `*_avgjg` measures.
     QrelsJg,
-    /// `qid jg jsg rel docno`: preference judgments.
+    /// `qid jg jsg docno rel_level`: preference judgments.
     Prefs,
     /// A qrels file read as preferences (every relevance level preferred to the lower ones).
     QrelsPrefs,
