@@ -180,3 +180,87 @@ fn quantize_writes_a_checked_int8_file_and_refuses_llms() {
     assert_eq!(code, 1);
     assert!(err.contains("config.json: model_type \"qwen2\": only BERT encoders"), "{err}");
 }
+
+/// Issue "Hostile and careless input", its command-line cases: each refused with a message naming the problem,
+/// exit code 1, the inputs untouched and no output left.
+#[test]
+fn outputs_that_replace_inputs_and_out_of_range_numbers_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let dataset = d.join("beir");
+    std::fs::create_dir_all(dataset.join("qrels")).unwrap();
+    for f in ["corpus.jsonl", "queries.jsonl", "qrels/test.tsv"] {
+        std::fs::copy(root().join("datasets/fixtures/tiny-beir").join(f), dataset.join(f)).unwrap();
+    }
+    let run = d.join("a.trec");
+    std::fs::write(&run, "1 Q0 d 1 1.0 t\n").unwrap();
+    let s = |p: &std::path::Path| p.display().to_string();
+    let (ds, corpus, run_s) = (s(&dataset), s(&dataset.join("corpus.jsonl")), s(&run));
+    let fresh = s(&d.join("fresh.trec"));
+    // (case, arguments, what the error says)
+    let cases: Vec<(&str, Vec<&str>, &str)> = vec![
+        ("bm25 --out the corpus", vec!["bm25", "--dataset", &ds, "--out", &corpus], "a data file of the input folder"),
+        ("merge --out one of its runs", vec!["merge", &run_s, "--out", &run_s], "that is an input"),
+        (
+            "embed --input f --out f",
+            vec!["embed", "--model", "m", "--mode", "mean", "--role", "query", "--input", &run_s, "--out", &run_s],
+            "that is an input",
+        ),
+        (
+            "bm25 --b NaN",
+            vec!["bm25", "--dataset", &ds, "--out", &fresh, "--b", "NaN"],
+            "BM25 b must be a number in [0, 1], not NaN",
+        ),
+        (
+            "bm25 --k1 inf",
+            vec!["bm25", "--dataset", &ds, "--out", &fresh, "--k1", "inf"],
+            "BM25 k1 must be a finite number ≥ 0, not inf",
+        ),
+        (
+            "--threads 100000",
+            vec!["bm25", "--dataset", &ds, "--out", &fresh, "--threads", "100000"],
+            "at most 1024 worker threads",
+        ),
+        (
+            "--max-length 0",
+            vec![
+                "embed",
+                "--model",
+                "m",
+                "--mode",
+                "mean",
+                "--role",
+                "query",
+                "--input",
+                &run_s,
+                "--out",
+                &fresh,
+                "--max-length",
+                "0",
+            ],
+            "0 is not in 1..",
+        ),
+    ];
+    let before = std::fs::read(dataset.join("corpus.jsonl")).unwrap();
+    for (case, args, want) in cases {
+        let (code, _, err) = drbench(&args);
+        assert_ne!(code, 0, "{case}");
+        assert!(err.contains(want), "{case}: {err}");
+        assert!(!d.join("fresh.trec").exists(), "{case}: an output was left");
+    }
+    assert_eq!(std::fs::read(dataset.join("corpus.jsonl")).unwrap(), before, "the corpus is untouched");
+    assert_eq!(std::fs::read_to_string(&run).unwrap(), "1 Q0 d 1 1.0 t\n", "the run is untouched");
+    let (code, _, err) = drbench(&[
+        "compare",
+        "--qrels",
+        &s(&dataset.join("qrels/test.tsv")),
+        "--run",
+        &run_s,
+        "--run",
+        &run_s,
+        "--bootstrap",
+        "18446744073709551615",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("resamples in 1..=10000000"), "{err}");
+}

@@ -78,6 +78,16 @@ fn beir_qrels() {
         ":2: expected 3 tab-separated columns (query-id corpus-id score), found 2",
     );
     check(R, b"query-id\tcorpus-id\tscore\nq1\td1\t1.5\n", ":2: relevance \"1.5\" is not an integer");
+    check(
+        R,
+        b"query-id\tcorpus-id\tscore\nq 1\td1\t1\n",
+        ":2: query id \"q 1\" cannot be written to a TREC file (empty or holding whitespace)",
+    );
+    check(
+        R,
+        b"query-id\tcorpus-id\tscore\nq1\t\t1\n",
+        ":2: document id \"\" cannot be written to a TREC file (empty or holding whitespace)",
+    );
     check_lenient(R, b"query-id\tcorpus-id\tscore\nq1\td1\tx\nq1\td2\t1\n", 1);
 }
 
@@ -115,6 +125,16 @@ fn jsonl_collections() {
         ":2: duplicate id \"1\" (first seen on line 1)",
     );
     check(R, b"{\"_id\": \"1\", \"text\": \"\xff\"}\n", ":1: invalid UTF-8 at byte 22");
+    check(
+        R,
+        b"{\"_id\": \"\", \"text\": \"a\"}\n",
+        ":1: id \"\" cannot be written to a TREC file (empty or holding whitespace)",
+    );
+    check(
+        R,
+        b"{\"_id\": \"a b\", \"text\": \"a\"}\n",
+        ":1: id \"a b\" cannot be written to a TREC file (empty or holding whitespace)",
+    );
     check_lenient(R, b"{\"_id\": \"1\", \"text\": \"a\"}\n{\"_id\": \"1\", \"text\": \"b\"}\nnot json\n", 2);
 }
 
@@ -124,6 +144,8 @@ fn tsv_collections() {
     check(R, b"", ": file is empty");
     check(R, b"1\tpassage one\n2 passage two\n", ":2: expected 2 tab-separated columns (id, text)");
     check(R, b"1\ta\n1\tb\n", ":2: duplicate id \"1\" (first seen on line 1)");
+    check(R, b"1\ta\n\tb\n", ":2: id \"\" cannot be written to a TREC file (empty or holding whitespace)");
+    check(R, b"1 2\ta\n", ":1: id \"1 2\" cannot be written to a TREC file (empty or holding whitespace)");
 }
 
 /// What trec_eval 10.0 accepts is read, not refused: `#` comment lines and blank lines anywhere, run columns

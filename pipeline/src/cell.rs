@@ -171,6 +171,7 @@ pub fn run_cell(
 /// BM25 over `task`: the index from `index_file` when that was built from this corpus with these fields, else
 /// built now (and saved there).
 fn bm25_index(task: &Task, spec: &Bm25Spec, index_file: Option<&Path>, progress: &dyn Progress) -> Result<Bm25Index> {
+    spec.params().check().map_err(PipelineError::Invalid)?;
     if let Some(path) = index_file.filter(|p| p.exists()) {
         let mut index = Bm25Index::load(path)?;
         if index.fingerprint() != corpus_fingerprint(&task.corpus) || index.mode() != spec.fields {

@@ -264,11 +264,13 @@ impl ModelEntry {
                     return Err(format!("bm25 takes fields, k1 and b, not {f}"));
                 }
                 let d = Bm25Spec::default();
-                Ok(RetrieverSpec::Bm25(Bm25Spec {
+                let spec = Bm25Spec {
                     fields: self.fields.unwrap_or(d.fields),
                     k1: self.k1.unwrap_or(d.k1),
                     b: self.b.unwrap_or(d.b),
-                }))
+                };
+                spec.params().check()?;
+                Ok(RetrieverSpec::Bm25(spec))
             }
             ModelKind::Dense => {
                 if self.fields.is_some() || self.k1.is_some() || self.b.is_some() {

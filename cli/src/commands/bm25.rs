@@ -67,6 +67,10 @@ pub struct Bm25Args {
 
 pub fn run(a: Bm25Args) -> anyhow::Result<std::process::ExitCode> {
     super::threads::init(a.threads)?;
+    let dataset = std::path::Path::new(&a.dataset);
+    let mut inputs = vec![dataset];
+    inputs.extend(a.index.as_deref());
+    super::outputs::refuse_input_as_output(&a.out, &inputs)?;
     let task = load_task(&Store::from_env(), &a.dataset, a.split.as_deref())?;
     let fields = match a.fields {
         Fields::Flat => FieldMode::Flat,

@@ -45,6 +45,10 @@ pub fn run(a: CompareArgs) -> anyhow::Result<std::process::ExitCode> {
     if a.runs.len() < 2 {
         bail!("give at least two --run files");
     }
+    let max = drbench_harness::stats::MAX_RESAMPLES;
+    if a.bootstrap == 0 || a.bootstrap > max {
+        bail!("--bootstrap {}: give resamples in 1..={max}", a.bootstrap);
+    }
     let measures = Measure::parse_list(&a.measures)?;
     let qrels = a.qrels.load()?;
     let opts = EvalOptions { measures: measures.clone(), complete: a.complete, remove_query_self: a.remove_query_self };

@@ -46,6 +46,7 @@ pub fn run(a: EmbedArgs) -> anyhow::Result<std::process::ExitCode> {
         RoleArg::Query => Role::Query,
         RoleArg::Passage => Role::Passage,
     };
+    super::outputs::refuse_input_as_output(&a.out, &[&a.input])?;
     let file = std::fs::File::open(&a.input).with_context(|| a.input.display().to_string())?;
     let mut ids = Vec::new();
     let mut texts = Vec::new();

@@ -23,6 +23,7 @@ pub struct MergeArgs {
 }
 
 pub fn run(a: MergeArgs) -> anyhow::Result<std::process::ExitCode> {
+    super::outputs::refuse_input_as_output(&a.out, &a.runs.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
     let mut merged = Run::new();
     for path in &a.runs {
         merged.absorb(read_trec_run(path, Strictness::Strict)?.value);

@@ -43,6 +43,9 @@ pub fn run(a: MineArgs) -> anyhow::Result<std::process::ExitCode> {
     if a.depth == 0 {
         bail!("--depth must be at least 1");
     }
+    let run_files: Vec<&std::path::Path> =
+        a.retrievers.iter().filter_map(|r| r.strip_prefix("run:")).map(std::path::Path::new).collect();
+    super::outputs::refuse_input_as_output(&a.out, &[&[std::path::Path::new(&a.dataset)], &run_files[..]].concat())?;
     let task = load_task(&Store::from_env(), &a.dataset, Some(&a.split))?;
     let mut runs: Vec<Run> = Vec::new();
     for r in &a.retrievers {

@@ -12,6 +12,7 @@ mod inputs;
 mod merge;
 mod mine;
 mod model_args;
+mod outputs;
 mod progress;
 mod quantize;
 mod report;

@@ -24,7 +24,7 @@ pub struct ModelArgs {
     pub mode: Mode,
     /// Max text tokens for LLMs (default 512; the text is cut before it goes in the prompt), max sequence
     /// length for encoders (default: the model's max_seq_length).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u32).range(1..), |n| n as usize))]
     pub max_length: Option<usize>,
     /// Device.
     #[arg(long, value_enum, default_value_t = DeviceKind::Cpu)]

@@ -25,6 +25,7 @@ pub fn run(a: QuantizeArgs) -> anyhow::Result<std::process::ExitCode> {
         ModelFiles::Folder(d) => d,
         ModelFiles::Gguf(f) => bail!("{}: quantize takes a BERT folder, not a GGUF file", f.display()),
     };
+    super::outputs::refuse_input_as_output(&a.out, &[&dir])?;
     let q = quantize_bert(&dir)?;
     let bytes = q.to_bytes();
     write_atomic(&a.out, |w| w.write_all(&bytes))?;

@@ -73,6 +73,10 @@ fn list(s: &Option<String>) -> Vec<String> {
 }
 
 pub fn run(a: ReportArgs) -> anyhow::Result<std::process::ExitCode> {
+    let inputs: Vec<&std::path::Path> = a.results.iter().map(PathBuf::as_path).collect();
+    for out in a.out.iter().chain(&a.chart) {
+        super::outputs::refuse_input_as_output(out, &inputs)?;
+    }
     let results = read_results(&a.results, &drbench_datasets::Registry::builtin())?;
     if results.is_empty() {
         anyhow::bail!("no results found under {:?}", a.results);

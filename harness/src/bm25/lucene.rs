@@ -49,6 +49,19 @@ pub struct Bm25Params {
     pub b: f32,
 }
 
+impl Bm25Params {
+    /// Refuses parameters that give no ranking: k1 must be finite and ≥ 0, b finite in [0, 1].
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.k1.is_finite() && self.k1 >= 0.0) {
+            return Err(format!("BM25 k1 must be a finite number ≥ 0, not {}", self.k1));
+        }
+        if !(self.b.is_finite() && (0.0..=1.0).contains(&self.b)) {
+            return Err(format!("BM25 b must be a number in [0, 1], not {}", self.b));
+        }
+        Ok(())
+    }
+}
+
 impl Default for Bm25Params {
     fn default() -> Self {
         Bm25Params { k1: 0.9, b: 0.4 }

@@ -11,6 +11,9 @@ use super::analyzer::{EnglishAnalyzer, java_lowercase, standard_tokens, strip_po
 use super::index::{Bm25Index, FieldMode};
 use super::lucene::{anserini_adjust_ties, idf, norm_cache, term_score};
 
+/// The most analysed tokens a searcher remembers (the cache is emptied past it, so memory stays bounded).
+const MAX_CACHED_TERMS: usize = 1 << 20;
+
 /// One retrieved document.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit {
@@ -53,10 +56,14 @@ impl<'a> Bm25Searcher<'a> {
         }
     }
 
-    /// The query's distinct terms with their counts (Anserini's BagOfWordsQueryGenerator boosts).
+    /// The query's distinct terms with their counts (Anserini's BagOfWordsQueryGenerator boosts), sorted: every
+    /// term collected, then sorted and counted (n log n in the query's length, whatever its distinct terms).
     pub fn query_terms(&mut self, query: &str) -> Vec<(String, u32)> {
-        let mut terms: Vec<(String, u32)> = Vec::new();
+        let mut all: Vec<String> = Vec::new();
         let (cache, analyzer) = (&mut self.term_cache, &mut self.analyzer);
+        if cache.len() > MAX_CACHED_TERMS {
+            cache.clear();
+        }
         let mut lower = String::new();
         standard_tokens(query, |tok| {
             java_lowercase(strip_possessive(tok), &mut lower);
@@ -68,14 +75,16 @@ impl<'a> Bm25Searcher<'a> {
                     t
                 }
             };
-            if let Some(t) = term {
-                match terms.iter_mut().find(|(x, _)| *x == t) {
-                    Some((_, c)) => *c += 1,
-                    None => terms.push((t, 1)),
-                }
-            }
+            all.extend(term);
         });
-        terms.sort_unstable();
+        all.sort_unstable();
+        let mut terms: Vec<(String, u32)> = Vec::new();
+        for t in all {
+            match terms.last_mut() {
+                Some((last, c)) if *last == t => *c += 1,
+                _ => terms.push((t, 1)),
+            }
+        }
         terms
     }
 

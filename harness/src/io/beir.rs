@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::data::{Collection, Qrels};
 use crate::error::{Error, Result};
 
-use super::fields::{parse_grade, utf8};
+use super::fields::{parse_grade, trec_id, utf8};
 use super::lines::{LineReader, Loaded, SkipLog, Strictness};
 
 #[derive(Deserialize)]
@@ -48,10 +48,13 @@ pub fn read_jsonl_collection(path: &Path, strictness: Strictness) -> Result<Load
             continue;
         }
         match serde_json::from_str::<JsonRecord<'_>>(line) {
-            Ok(r) => {
-                coll.push(&r.id, r.title.as_deref().unwrap_or(""), &r.text);
-                line_of.push(lines.line_no());
-            }
+            Ok(r) => match trec_id(&r.id, "id") {
+                Ok(id) => {
+                    coll.push(id, r.title.as_deref().unwrap_or(""), &r.text);
+                    line_of.push(lines.line_no());
+                }
+                Err(msg) => log.skip(lines.error(msg))?,
+            },
             Err(e) => {
                 let msg = json_error(&e);
                 log.skip(lines.error(msg))?;
@@ -121,7 +124,8 @@ pub fn read_beir_qrels(path: &Path, strictness: Strictness) -> Result<Loaded<Qre
                     cols.len()
                 ));
             }
-            Ok((utf8(cols[0], "query id")?, utf8(cols[1], "document id")?, parse_grade(cols[2])?))
+            let query = trec_id(utf8(cols[0], "query id")?, "query id")?;
+            Ok((query, trec_id(utf8(cols[1], "document id")?, "document id")?, parse_grade(cols[2])?))
         })();
         if let Some(msg) = qrels.add_judgment(parsed) {
             log.skip(lines.error(msg))?;

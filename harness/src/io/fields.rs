@@ -33,6 +33,20 @@ pub fn is_blank_or_comment(line: &[u8]) -> bool {
     line.iter().find(|b| !b.is_ascii_whitespace()).is_none_or(|&b| b == b'#')
 }
 
+/// Whether `id` can be a field of a TREC line: not empty, no whitespace (which would split it).
+pub fn is_trec_field(id: &str) -> bool {
+    !id.is_empty() && !id.contains(char::is_whitespace)
+}
+
+/// `id` when a TREC line can hold it; else the reason, naming it as `what` ("document id").
+pub fn trec_id<'a>(id: &'a str, what: &str) -> Result<&'a str, String> {
+    if is_trec_field(id) {
+        Ok(id)
+    } else {
+        Err(format!("{what} {id:?} cannot be written to a TREC file (empty or holding whitespace)"))
+    }
+}
+
 /// Parses a relevance grade (an integer).
 pub fn parse_grade(field: &[u8]) -> Result<i32, String> {
     std::str::from_utf8(field)

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// The UTF-8 byte-order mark some editors put before the first line; readers drop it (with a note on stderr).
+pub const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
 /// Reads a file line by line (`\n` or `\r\n`), without allocating per line.
 #[derive(Debug)]
 pub struct LineReader<R = BufReader<File>> {
@@ -77,7 +80,13 @@ impl<R: BufRead> LineReader<R> {
         if end > 0 && self.buf[end - 1] == b'\r' {
             end -= 1;
         }
-        Ok(Some(&self.buf[..end]))
+        let start = if self.line == 1 && self.buf[..end].starts_with(UTF8_BOM) {
+            eprintln!("drbench: note: {}: the UTF-8 byte-order mark at its start is ignored", self.path.display());
+            UTF8_BOM.len()
+        } else {
+            0
+        };
+        Ok(Some(&self.buf[start..end]))
     }
 
     /// The next line as UTF-8 text; invalid UTF-8 is an error naming the line.

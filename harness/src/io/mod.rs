@@ -15,7 +15,7 @@ mod trec;
 
 pub use beir::{BeirFolder, is_beir_qrels_header, read_beir_qrels, read_jsonl_collection};
 pub use data_files::{DataFile, DataFormat, DatasetFiles};
-pub use lines::{LineReader, Loaded, Strictness, read_to_string};
+pub use lines::{LineReader, Loaded, Strictness, UTF8_BOM, read_to_string};
 pub use msmarco::read_tsv_collection;
 pub use qrels::{QrelsFormat, detect_qrels_format, read_qrels};
 pub use tevatron::{TrainGroup, TrainGroupFile, TrainGroupSource, TrainPassage, read_train_groups, write_train_groups};

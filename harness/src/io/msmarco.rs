@@ -19,10 +19,13 @@ pub fn read_tsv_collection(path: &Path, strictness: Strictness) -> Result<Loaded
             continue;
         }
         match line.split_once('\t') {
-            Some((id, text)) if !id.is_empty() && !text.contains('\t') => {
-                coll.push(id, "", text);
-                line_of.push(lines.line_no());
-            }
+            Some((id, text)) if !text.contains('\t') => match super::fields::trec_id(id, "id") {
+                Ok(id) => {
+                    coll.push(id, "", text);
+                    line_of.push(lines.line_no());
+                }
+                Err(msg) => log.skip(lines.error(msg))?,
+            },
             _ => {
                 let err = lines.error("expected 2 tab-separated columns (id, text)");
                 log.skip(err)?;

@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::data::{Qrels, Run};
 use crate::error::{Error, Result};
 
-use super::fields::{is_blank_or_comment, parse_grade, parse_score, split_ws, utf8};
+use super::fields::{is_blank_or_comment, is_trec_field, parse_grade, parse_score, split_ws, utf8};
 use super::lines::{LineReader, Loaded, SkipLog, Strictness};
 
 /// Reads TREC qrels: 4 whitespace-separated columns per line; blank and `#` comment lines skipped.
@@ -101,8 +101,31 @@ pub fn read_trec_run_from<R: BufRead>(mut lines: LineReader<R>, strictness: Stri
     Ok(log.finish(run))
 }
 
-/// Writes `run` in TREC format, each query sorted as trec_eval ranks it, with ranks 1.. and `tag`.
+/// Writes `run` in TREC format, each query sorted as trec_eval ranks it, with ranks 1.. and `tag`. A score that is
+/// not finite, or an id or tag TREC cannot hold, is an error and nothing is written.
 pub fn write_trec_run(path: &Path, run: &Run, tag: &str) -> Result<()> {
+    if !is_trec_field(tag) {
+        return Err(Error::file(path, format!("run tag {tag:?} cannot be a TREC field (empty or with whitespace)")));
+    }
+    for (qid, docs) in run.iter() {
+        let bad_id = |id: &str| {
+            (!is_trec_field(id)).then(|| format!("{id:?} cannot be a TREC field (empty or with whitespace)"))
+        };
+        if let Some(msg) = bad_id(qid) {
+            return Err(Error::file(path, format!("query id {msg}")));
+        }
+        for d in docs {
+            if let Some(msg) = bad_id(&d.docid) {
+                return Err(Error::file(path, format!("query {qid:?}: document id {msg}")));
+            }
+            if !d.score.is_finite() {
+                return Err(Error::file(
+                    path,
+                    format!("query {qid:?}, document {:?}: score {} is not finite; nothing written", d.docid, d.score),
+                ));
+            }
+        }
+    }
     super::atomic::write_atomic(path, |w| {
         let mut order: Vec<usize> = Vec::new();
         for (qid, docs) in run.iter() {

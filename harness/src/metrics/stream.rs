@@ -212,6 +212,10 @@ fn scan_range(
         first_group: true,
         owns_first_group,
     };
+    if start == 0 && reader.fill_buf().map_err(Bail::Io)?.starts_with(crate::io::UTF8_BOM) {
+        // The in-memory reader drops the mark and says so.
+        return Err(Bail::Malformed);
+    }
     let mut carry: Vec<u8> = Vec::new();
     loop {
         let buf = reader.fill_buf().map_err(Bail::Io)?;

@@ -21,6 +21,9 @@ pub struct BootstrapCi {
     pub seed: u64,
 }
 
+/// The most bootstrap resamples (each is one mean kept in memory; 10,000 is the usual count).
+pub const MAX_RESAMPLES: usize = 10_000_000;
+
 /// Percentile bootstrap CI at `level` of the mean paired difference, resampling queries with replacement.
 /// The same seed gives the same interval on every platform.
 pub fn paired_bootstrap_ci(a: &[f64], b: &[f64], resamples: usize, level: f64, seed: u64) -> Result<BootstrapCi> {
@@ -31,9 +34,9 @@ pub fn paired_bootstrap_ci(a: &[f64], b: &[f64], resamples: usize, level: f64, s
             b.len()
         )));
     }
-    if !(0.0 < level && level < 1.0) || resamples == 0 {
+    if !(0.0 < level && level < 1.0) || resamples == 0 || resamples > MAX_RESAMPLES {
         return Err(Error::Invalid(format!(
-            "bootstrap level must be in (0, 1) and resamples > 0 (got {level}, {resamples})"
+            "bootstrap level must be in (0, 1) and resamples in 1..={MAX_RESAMPLES} (got {level}, {resamples})"
         )));
     }
     let diffs: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();

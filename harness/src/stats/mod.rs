@@ -6,7 +6,7 @@ mod compare;
 mod holm;
 mod ttest;
 
-pub use bootstrap::{BootstrapCi, paired_bootstrap_ci};
+pub use bootstrap::{BootstrapCi, MAX_RESAMPLES, paired_bootstrap_ci};
 pub use compare::{BootstrapSettings, Comparison, MeasureComparison, compare_evaluations};
 pub use holm::holm;
 pub use ttest::{TTest, paired_t_test};

@@ -32,6 +32,9 @@ pub fn build_encoder(spec: &EncoderSpec) -> Result<Box<dyn Encoder>> {
     if spec.adapter.is_some() && matches!(spec.mode, Mode::Mean | Mode::Cls) {
         return Err(ModelError::Unsupported("LoRA adapters are for LLM retrievers (promptreps or eos)".into()));
     }
+    if spec.max_length == Some(0) {
+        return Err(ModelError::Unsupported("max_length 0 leaves no token to encode; give at least 1".into()));
+    }
     let signature = Signed::of_spec(spec)?;
     let tokenizer_dir = spec.tokenizer.clone().unwrap_or_else(|| spec.files.default_tokenizer_dir());
     let llm = |mode: PromptMode| -> Result<Box<dyn Encoder>> {
