@@ -215,6 +215,12 @@ impl EmbeddingCache {
                 continue;
             }
             let emb = encoder.encode(chunk, self.role).map_err(CacheError::Encode)?;
+            if let Some(i) = emb.iter().position(|x| !x.is_finite()) {
+                return Err(CacheError::NonFinite {
+                    row: s * self.shard_size + i / dim.max(1),
+                    model: encoder.signature(),
+                });
+            }
             rows.copy_from_slice(&emb);
             self.write_shard(s, &hashes, dim, &emb).map_err(CacheError::Io)?;
             report.shards_encoded += 1;
@@ -246,7 +252,8 @@ impl EmbeddingCache {
         for (dst, src) in rows.iter_mut().zip(data.chunks_exact(4)) {
             *dst = f32::from_le_bytes(src.try_into().expect("4 bytes"));
         }
-        true
+        // A shard written before non-finite embeddings were refused is encoded again (and refused then).
+        rows.iter().all(|x| x.is_finite())
     }
 
     fn write_shard(&self, s: usize, hashes: &[u64], dim: usize, emb: &[f32]) -> Result<(), Error> {
@@ -294,6 +301,16 @@ pub enum CacheError {
     /// Reading or writing the cache failed.
     #[error(transparent)]
     Io(Error),
+    /// The encoder gave a non-finite number (NaN or infinity) for a text: nothing of its shard is cached.
+    #[error(
+        "the embedding of text #{row} holds a non-finite number (NaN or inf) from the encoder {model}; nothing of it is cached"
+    )]
+    NonFinite {
+        /// The text's position in the input.
+        row: usize,
+        /// The encoder's signature.
+        model: String,
+    },
     /// The folder for this encoder holds something else.
     #[error("embedding cache {dir}: {reason}; delete the folder to re-encode, or choose another cache folder")]
     Refused {
@@ -313,10 +330,12 @@ mod tests {
         calls: usize,
         signature: &'static str,
         legacy: Option<&'static str>,
+        /// A text whose embedding comes out NaN (a model with broken weights).
+        poison: Option<&'static str>,
     }
 
     fn counting() -> Counting {
-        Counting { calls: 0, signature: "counting-v2", legacy: Some("counting-v1") }
+        Counting { calls: 0, signature: "counting-v2", legacy: Some("counting-v1"), poison: None }
     }
 
     impl Encoder for Counting {
@@ -331,13 +350,29 @@ mod tests {
         }
         fn encode(&mut self, texts: &[&str], _role: Role) -> Result<Vec<f32>, EncodeError> {
             self.calls += texts.len();
-            Ok(texts.iter().flat_map(|t| [t.len() as f32, 1.0, text_hash(t) as f32]).collect())
+            let nan = |t: &str| if Some(t) == self.poison { f32::NAN } else { 1.0 };
+            Ok(texts.iter().flat_map(|t| [t.len() as f32, nan(t), text_hash(t) as f32]).collect())
         }
     }
 
     fn encode(root: &Path, enc: &mut Counting, texts: &[&str], sel: &str) -> (Vec<f32>, CacheReport) {
         let cache = EmbeddingCache::open(root, enc, Role::Passage, 4).unwrap();
         cache.encode(enc, texts, ShardSelection::parse(sel).unwrap(), &mut |_| {}).unwrap()
+    }
+
+    #[test]
+    fn a_model_that_gives_nan_embeddings_is_refused_naming_the_text_and_nothing_is_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let texts = ["a", "b", "c", "d", "e", "poisoned", "g"];
+        let mut enc = Counting { poison: Some("poisoned"), ..counting() };
+        let cache = EmbeddingCache::open(dir.path(), &enc, Role::Passage, 4).unwrap();
+        let err = cache.encode(&mut enc, &texts, ShardSelection::ALL, &mut |_| {}).unwrap_err();
+        assert!(matches!(&err, CacheError::NonFinite { row: 5, model } if model == "counting-v2"), "{err}");
+        // The first shard (clean) is cached; the poisoned one is not.
+        let shards = std::fs::read_dir(cache.dir())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("shard-"));
+        assert_eq!(shards.count(), 1);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Instant;
 use drbench_harness::bm25::{AnalyzerConfig, Bm25Index, ScoreOutput, SearchOptions, corpus_fingerprint};
 use drbench_harness::data::Run;
 use drbench_harness::dense::{exact_top_k, hits_to_run};
-use drbench_harness::embed_cache::{CacheOrigin, CacheReport, EmbeddingCache, ShardSelection};
+use drbench_harness::embed_cache::{CacheError, CacheOrigin, CacheReport, EmbeddingCache, ShardSelection};
 use drbench_harness::encoder::{Encoder, Role};
 use drbench_harness::metrics::{EvalOptions, Evaluation, Measure, evaluate_run};
 
@@ -212,14 +212,24 @@ fn dense_search(
     progress.start("encoding", passages.len() as u64);
     let encoded = corpus_cache.encode(encoder, &passage_refs, cache.shards, &mut |n| progress.advance(n as u64));
     progress.finish();
-    let (doc_emb, report) = encoded?;
+    let named = |e: CacheError, what: &str, id: &dyn Fn(usize) -> String| match e {
+        CacheError::NonFinite { row, model } => PipelineError::Invalid(format!(
+            "{what} {:?}: its embedding holds a non-finite number (NaN or inf) from the encoder {model}; nothing of \
+             it is cached",
+            id(row)
+        )),
+        other => other.into(),
+    };
+    let (doc_emb, report) = encoded.map_err(|e| named(e, "document", &|i| task.corpus.get(i).id.to_string()))?;
     timings.index = t.elapsed().as_secs_f64();
     let corpus_tokens = encoder.tokens_processed() - tokens_before;
 
     let query_texts: Vec<&str> = task.queries.iter().map(|q| q.text).collect();
     let t = Instant::now();
     let query_cache = EmbeddingCache::open(&cache.root, encoder, Role::Query, cache.shard_size)?;
-    let (q_emb, _) = query_cache.encode(encoder, &query_texts, ShardSelection::ALL, &mut |_| {})?;
+    let (q_emb, _) = query_cache
+        .encode(encoder, &query_texts, ShardSelection::ALL, &mut |_| {})
+        .map_err(|e| named(e, "query", &|i| task.queries.get(i).id.to_string()))?;
     timings.encode_queries = t.elapsed().as_secs_f64();
 
     let shard_size = cache.shard_size.max(1);

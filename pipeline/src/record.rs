@@ -374,6 +374,8 @@ pub fn read_cell(dir: &Path) -> Result<Option<DrbenchRecord>> {
 /// (with the `per_query.json` beside them) and MTEB task files, whose task names `registry` maps to registry
 /// names (an unknown one is kept as it is); then adds the mean of each task scored per subset whose subsets are
 /// all there ([`add_subset_means`]). JSON files that are not results (`model_meta.json`, ...) are skipped.
+/// Two files with different results for one (model, task, split) are an error naming both; the same results
+/// twice (one folder given twice, a copy) are read once.
 pub fn read_results(roots: &[PathBuf], registry: &Registry) -> Result<Vec<CellResult>> {
     let task_of = |t: &str| DatasetSpec::by_mteb_task(registry, t).map(|d| d.name.clone());
     let mut files = Vec::new();
@@ -381,10 +383,30 @@ pub fn read_results(roots: &[PathBuf], registry: &Registry) -> Result<Vec<CellRe
         collect_json(root, &mut files)?;
     }
     files.sort();
-    let mut out = Vec::new();
+    let mut out: Vec<CellResult> = Vec::new();
+    let mut seen: std::collections::HashMap<(String, String, String), usize> = Default::default();
     for f in files {
-        if let Some(cell) = read_one(&f, &task_of)? {
-            out.push(cell);
+        let Some(cell) = read_one(&f, &task_of)? else { continue };
+        match seen.entry((cell.model.clone(), cell.task.clone(), cell.split.clone())) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let first = &out[*e.get()];
+                if first.scores != cell.scores || first.per_query != cell.per_query {
+                    return Err(PipelineError::Record {
+                        path: cell.origin.clone(),
+                        message: format!(
+                            "model {:?} on {} ({}) has other results in {}; keep one of the two",
+                            cell.model,
+                            cell.task,
+                            cell.split,
+                            first.origin.display()
+                        ),
+                    });
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(out.len());
+                out.push(cell);
+            }
         }
     }
     add_subset_means(&mut out, registry);

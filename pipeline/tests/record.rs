@@ -122,6 +122,21 @@ fn a_cells_trec_eval_measures_read_back_under_their_trec_eval_names() {
 }
 
 #[test]
+fn report_conflicting_results_for_one_cell_are_an_error_naming_both_files() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write(&a.path().join("m/beir__scifact"), &record(settings()));
+    write(&b.path().join("m/beir__scifact"), &record(CellSettings { measures: vec![NDCG10], ..settings() }));
+    let roots = [a.path().to_path_buf(), b.path().to_path_buf()];
+    let err = read_results(&roots, &Registry::builtin()).unwrap_err().to_string();
+    let (first, second) = (a.path().join("m/beir__scifact"), b.path().join("m/beir__scifact"));
+    let names_both = [&first, &second].iter().all(|p| err.contains(&p.display().to_string()));
+    assert!(names_both && err.contains("has other results"), "{err}");
+    // The same folder twice is one result, not a conflict.
+    let twice = [a.path().to_path_buf(), a.path().to_path_buf()];
+    assert_eq!(read_results(&twice, &Registry::builtin()).unwrap().len(), 1);
+}
+
+#[test]
 fn other_formats_and_foreign_files_are_refused_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let older = record(settings());

@@ -80,6 +80,14 @@ pub fn run(a: EmbedArgs) -> anyhow::Result<std::process::ExitCode> {
         tokens as f64 / secs
     );
     let dim = encoder.dim();
+    if let Some(i) = emb.iter().position(|x| !x.is_finite()) {
+        bail!(
+            "{}: the embedding of {:?} holds a non-finite number (NaN or inf) from {}; nothing written",
+            a.input.display(),
+            ids[i / dim.max(1)],
+            encoder.signature()
+        );
+    }
     drbench_harness::io::atomic::write_atomic(&a.out, |w| {
         for (i, id) in ids.iter().enumerate() {
             let line = EmbeddingLine { id, embedding: &emb[i * dim..(i + 1) * dim] };
