@@ -145,8 +145,14 @@ impl PackedBert {
             .into_iter()
             .find(|p| tensors.contains_key(&format!("{p}embeddings.word_embeddings.weight")))
             .ok_or("no tensor embeddings.word_embeddings.weight (nor under bert.)")?;
+        // The layer count is checked against the weights before it sizes anything.
+        let n = config.num_hidden_layers;
+        let has_layer = |l: usize| tensors.contains_key(&format!("{prefix}encoder.layer.{l}.output.dense.weight"));
+        if n == 0 || !has_layer(n - 1) || has_layer(n) {
+            return Err(format!("num_hidden_layers is {n}, but the weights hold another number of layers"));
+        }
         let t = Tensors { map: tensors, prefix };
-        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        let mut layers = Vec::with_capacity(n);
         for l in 0..config.num_hidden_layers {
             let p = format!("encoder.layer.{l}");
             let (q, k, v) = (

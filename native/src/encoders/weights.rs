@@ -11,6 +11,7 @@ use candle_core::quantized::{QMatMul, QTensor, gguf_file};
 use candle_core::{DType, Device, Tensor};
 
 use super::error::{ModelError, Result};
+use super::qwen2::check::{check_config, check_shapes};
 use super::qwen2::{Layer, Linear, Qwen2, Qwen2Config, RmsNorm};
 
 /// How GGUF weights are used.
@@ -61,6 +62,8 @@ fn safetensors_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// Loads a Qwen2 from a Hugging Face folder (dense weights, converted to `dtype`).
 pub fn load_hf(dir: &Path, dtype: DType, device: &Device) -> Result<Qwen2> {
     let cfg = read_config(dir)?;
+    let config_path = dir.join("config.json");
+    check_config(&cfg, &config_path)?;
     let mut tensors: HashMap<String, Tensor> = HashMap::new();
     for f in safetensors_files(dir)? {
         let part = candle_core::safetensors::load(&f, device).map_err(|e| ModelError::file(&f, e.to_string()))?;
@@ -75,6 +78,7 @@ pub fn load_hf(dir: &Path, dtype: DType, device: &Device) -> Result<Qwen2> {
     } else {
         "model."
     };
+    check_shapes(&cfg, &config_path, &|name| tensors.get(&format!("{prefix}{name}")).map(|t| t.dims().to_vec()))?;
     let mut take = |name: &str| -> Result<Tensor> {
         let key = format!("{prefix}{name}");
         tensors.remove(&key).ok_or_else(|| ModelError::file(dir, format!("missing tensor {key}")))
@@ -139,7 +143,33 @@ fn gguf_config(path: &Path, content: &gguf_file::Content) -> Result<Qwen2Config>
         rope_theta: Some(f("qwen2.rope.freq_base")?),
         rope_parameters: None,
         vocab_size: vocab,
+        model_type: None,
     })
+}
+
+/// The GGUF name of a tensor named as in a Hugging Face folder (`layers.3.mlp.up_proj.weight` → `blk.3.ffn_up.weight`).
+fn gguf_name(hf: &str) -> String {
+    const PARTS: &[(&str, &str)] = &[
+        ("input_layernorm", "attn_norm"),
+        ("post_attention_layernorm", "ffn_norm"),
+        ("self_attn.q_proj", "attn_q"),
+        ("self_attn.k_proj", "attn_k"),
+        ("self_attn.v_proj", "attn_v"),
+        ("self_attn.o_proj", "attn_output"),
+        ("mlp.gate_proj", "ffn_gate"),
+        ("mlp.up_proj", "ffn_up"),
+        ("mlp.down_proj", "ffn_down"),
+    ];
+    match hf {
+        "embed_tokens.weight" => return "token_embd.weight".into(),
+        "norm.weight" => return "output_norm.weight".into(),
+        _ => {}
+    }
+    let Some(rest) = hf.strip_prefix("layers.") else { return hf.to_string() };
+    let Some((layer, part)) = rest.split_once('.') else { return hf.to_string() };
+    let (stem, kind) = part.rsplit_once('.').unwrap_or((part, ""));
+    let stem = PARTS.iter().find(|(h, _)| *h == stem).map_or(stem, |(_, g)| g);
+    format!("blk.{layer}.{stem}.{kind}")
 }
 
 /// Loads a Qwen2 from a GGUF file. `dtype` is the precision of the layers when the weights are dequantized
@@ -156,6 +186,8 @@ pub fn load_gguf(path: &Path, mode: GgufWeights, dtype: DType, device: &Device) 
     let content =
         gguf_file::Content::read(&mut reader).map_err(|e| ModelError::file(path, format!("not a GGUF file: {e}")))?;
     let cfg = gguf_config(path, &content)?;
+    check_config(&cfg, path)?;
+    check_shapes(&cfg, path, &|name| content.tensor_infos.get(&gguf_name(name)).map(|t| t.shape.dims().to_vec()))?;
     let mut tensor = |name: &str| -> Result<QTensor> {
         content.tensor(&mut reader, name, device).map_err(|e| ModelError::file(path, format!("tensor {name}: {e}")))
     };

@@ -4,6 +4,7 @@
 //! f16 and CUDA — and, for inference on the CPU, the packed forward of `packed` on the same weights. Weights are
 //! dense tensors or quantized GGUF blocks behind one linear type; nothing here depends on where they came from.
 
+pub mod check;
 mod packed;
 
 use std::sync::{Mutex, OnceLock};
@@ -41,6 +42,9 @@ pub struct Qwen2Config {
     pub rope_parameters: Option<serde_json::Value>,
     /// Vocabulary size.
     pub vocab_size: usize,
+    /// The model family (`qwen2`; absent in some bare configs).
+    #[serde(default)]
+    pub model_type: Option<String>,
 }
 
 impl Qwen2Config {
