@@ -29,15 +29,15 @@ pub fn check_config(cfg: &Qwen2Config, path: &Path) -> Result<()> {
     if let Some(t) = cfg.model_type.as_deref().filter(|t| !QWEN2_TYPES.contains(t)) {
         return bad("model_type", format!("{t:?} is not a Qwen2 model ({})", QWEN2_TYPES.join(", ")));
     }
-    if cfg.hidden_size % cfg.num_attention_heads != 0 {
+    if !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads) {
         let (h, n) = (cfg.hidden_size, cfg.num_attention_heads);
         return bad("num_attention_heads", format!("{n} heads do not divide hidden_size {h}"));
     }
-    if cfg.num_attention_heads % cfg.num_key_value_heads != 0 {
+    if !cfg.num_attention_heads.is_multiple_of(cfg.num_key_value_heads) {
         let (q, kv) = (cfg.num_attention_heads, cfg.num_key_value_heads);
         return bad("num_key_value_heads", format!("{kv} key/value heads do not divide the {q} query heads"));
     }
-    if cfg.head_dim() % 2 != 0 {
+    if !cfg.head_dim().is_multiple_of(2) {
         return bad("num_attention_heads", format!("the head size {} is odd; RoPE rotates pairs", cfg.head_dim()));
     }
     if !(cfg.rms_norm_eps.is_finite() && cfg.rms_norm_eps > 0.0) {
