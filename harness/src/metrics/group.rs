@@ -6,7 +6,8 @@ use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use crate::data::QueryJudgments;
 
-use super::query::{UNJUDGED, score_ranking};
+use super::query::score_ranking;
+use super::ranking::UNJUDGED;
 use super::{Measure, trec_cmp};
 
 #[derive(Debug, Clone, Copy)]

@@ -4,12 +4,9 @@ use crate::data::QueryJudgments;
 
 use super::Measure;
 
-/// The grade trec_eval gives an unjudged document (never relevant, no gain).
-pub const UNJUDGED: i32 = i32::MIN;
-
 /// Computes every measure of `measures` for one query into `out` (same order).
 ///
-/// `grades` lists the grade of each retrieved document in rank order (rank 1 first), [`UNJUDGED`]
+/// `grades` lists the grade of each retrieved document in rank order (rank 1 first), [`UNJUDGED`](super::UNJUDGED)
 /// where the document has no judgment. A query without relevant documents scores 0 on every built-in measure
 /// (trec_eval's measures give what trec_eval gives: `num_ret` still counts).
 pub fn score_ranking(grades: &[i32], judgments: &QueryJudgments, measures: &[Measure], out: &mut [f64]) {

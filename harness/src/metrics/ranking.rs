@@ -2,6 +2,9 @@
 
 use std::cmp::Ordering;
 
+/// The grade of a ranked document the qrels do not list (never relevant, no gain).
+pub const UNJUDGED: i32 = i32::MIN;
+
 /// Compares two run rows as trec_eval orders them: `Less` means `a` ranks above `b`.
 /// Scores compare as doubles (`-0.0 == 0.0`); equal scores fall back to the docid, larger bytes first.
 #[inline]

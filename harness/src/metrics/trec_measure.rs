@@ -9,7 +9,7 @@ use crate::trec_eval::input::MAX_RELEVANCE;
 use crate::trec_eval::params::{Instance, instances};
 use crate::trec_eval::res_rels::{RELVALUE_NONPOOL, RELVALUE_UNJUDGED, ResRels};
 
-use super::query::UNJUDGED;
+use super::ranking::UNJUDGED;
 
 /// One value of a trec_eval measure: the measure and, for measures with cut-offs, the one cut-off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
