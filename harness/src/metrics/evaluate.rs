@@ -35,7 +35,8 @@ impl Default for EvalOptions {
 pub struct Evaluation {
     /// The measures, in the order of every value vector below.
     pub measures: Vec<Measure>,
-    /// Values per query (in complete mode, judged queries without run rows appear with zeros).
+    /// Values per query (in complete mode, judged queries without run rows appear scored as an empty ranking: 0 on
+    /// the built-in measures, trec_eval's value for its others).
     pub per_query: BTreeMap<String, Vec<f64>>,
     /// Summary over the evaluated queries: the mean (a sum or a geometric mean for those trec_eval measures).
     pub mean: Vec<f64>,
