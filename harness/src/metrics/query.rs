@@ -3,6 +3,7 @@
 use crate::data::QueryJudgments;
 
 use super::Measure;
+use super::trec_measure::TrecQuery;
 
 /// Computes every measure of `measures` for one query into `out` (same order).
 ///
@@ -12,9 +13,11 @@ use super::Measure;
 pub fn score_ranking(grades: &[i32], judgments: &QueryJudgments, measures: &[Measure], out: &mut [f64]) {
     debug_assert_eq!(measures.len(), out.len());
     let num_rel = judgments.num_relevant();
+    // trec_eval's view of the ranking, made once for all of its measures.
+    let mut trec: Option<TrecQuery> = None;
     for (m, slot) in measures.iter().zip(out.iter_mut()) {
         *slot = match m {
-            Measure::Trec(t) => t.score(grades, judgments),
+            Measure::Trec(t) => t.score_on(trec.get_or_insert_with(|| TrecQuery::new(grades, judgments))),
             _ if num_rel == 0 => 0.0,
             _ => score_one(*m, grades, judgments, num_rel),
         };

@@ -133,22 +133,40 @@ impl TrecMeasure {
 
     /// The value of one query: `grades` of the retrieved documents in rank order ([`UNJUDGED`] where the qrels do
     /// not list them), `judgments` the query's (grades at most [`MAX_RELEVANCE`]: see [`check_grades`]).
-    ///
-    /// An empty ranking (a query the run lacks, under `-c`) scores as trec_eval scores one: a stand-in ranking of
-    /// one unjudged document, with the values that would count it zeroed.
     pub fn score(&self, grades: &[i32], judgments: &QueryJudgments) -> f64 {
-        if grades.is_empty() {
-            return if catalog::zeroed_without_results(self.id) { 0.0 } else { self.score(&[UNJUDGED], judgments) };
+        self.score_on(&TrecQuery::new(grades, judgments))
+    }
+
+    /// The value on a query's ranking made once for every trec_eval measure of the query.
+    pub fn score_on(&self, query: &TrecQuery) -> f64 {
+        if query.stand_in && catalog::zeroed_without_results(self.id) {
+            return 0.0;
         }
-        let inst = self.instance();
-        let rr = res_rels(grades, judgments);
         let mut out = [0.0];
-        calc(&inst, &rr, 1, 0, &mut out);
+        calc(&self.instance(), &query.rr, 1, 0, &mut out);
         match self.aggregate() {
             // trec_eval keeps the logarithm per query; the value itself is reported, floored as trec_eval floors.
             Aggregate::GeoMean => out[0].exp(),
             Aggregate::Mean | Aggregate::Sum => out[0],
         }
+    }
+}
+
+/// One query's ranking as trec_eval's measures read it (its `RES_RELS` at relevance level 1).
+#[derive(Debug)]
+pub struct TrecQuery {
+    rr: ResRels,
+    /// An empty ranking (a query the run lacks, under `-c`) is scored as trec_eval scores one: a stand-in ranking
+    /// of one unjudged document, with the values that would count it zeroed.
+    stand_in: bool,
+}
+
+impl TrecQuery {
+    /// From the grades of the ranking (rank order) and the query's judgments.
+    pub fn new(grades: &[i32], judgments: &QueryJudgments) -> Self {
+        let stand_in = grades.is_empty();
+        let grades = if stand_in { &[UNJUDGED][..] } else { grades };
+        TrecQuery { rr: res_rels(grades, judgments), stand_in }
     }
 }
 
