@@ -23,7 +23,9 @@ te=../datasets/fixtures/trec_eval
 printf 'all_trec\0%s\0%s' "$(head -c 3000 $te/qrels.test)" "$(head -c 3000 $te/results.test)" > corpus/trec_eval/quicktest
 printf 'P.5,7 ndcg.1=3,2=9 relstring.3\0%s\0%s' "$(head -c 3000 $te/qrels.rel_level)" "$(head -c 3000 $te/results.trunc)" > corpus/trec_eval/params
 printf 'all_prefs\0%s\0%s' "$(cat $te/prefs.test)" "$(cat $te/prefs.results.test)" > corpus/trec_eval/prefs
-targets=${TARGETS:-trec_qrels trec_run run_stream beir_files analyzer bm25_index_file trec_eval}
+# The model loaders: a tiny random Qwen2 as a Hugging Face pair and as a GGUF file.
+python3 make-model-seeds.py corpus
+targets=${TARGETS:-trec_qrels trec_run run_stream beir_files analyzer bm25_index_file trec_eval qwen2_hf_files gguf_metadata}
 status=0
 for t in $targets; do
   echo "== $t ($secs s)"

@@ -181,6 +181,53 @@ fn quantize_writes_a_checked_int8_file_and_refuses_llms() {
     assert!(err.contains("config.json: model_type \"qwen2\": only BERT encoders"), "{err}");
 }
 
+/// Output folders are drbench's own: one holding other files is refused by every command that writes one,
+/// unless --force, which adopts it (marks it) and keeps the files drbench does not write.
+#[test]
+fn output_folders_drbench_did_not_make_need_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mine = d.join("my-folder");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("notes.txt"), "mine").unwrap();
+    std::fs::write(mine.join("results.json"), "mine too").unwrap();
+    let tiny = root().join("datasets/fixtures/tiny-beir").display().to_string();
+    let out = mine.display().to_string();
+    // (case, arguments): each writes an output folder and must refuse one that holds files it did not write.
+    let run = vec!["run", "--model", "mirror:all-MiniLM-L6-v2", "--mode", "mean", "--task", &tiny, "--out", &out];
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        ("run --out", run.clone()),
+        ("bench --out", vec!["bench", "--preset", "smoke", "--only", "BM25", "--out", &out]),
+        ("train --out", vec!["train", "--model", "m", "--train", "t.jsonl", "--out", &out]),
+        ("demo prepare --dir", vec!["demo", "prepare", "--task", &tiny, "--no-reference", "--dir", &out]),
+    ];
+    for (case, args) in cases {
+        let (code, _, err) = drbench(&args);
+        assert_ne!(code, 0, "{case}");
+        assert!(err.contains("holds \"notes.txt\"") && err.contains("--force"), "{case}: {err}");
+        // results.json is a cell's file, and foreign to the other kinds of folder.
+        assert_eq!(err.contains("(and 1 more)"), case != "run --out", "{case}: {err}");
+    }
+    let names = |dir: &std::path::Path| -> Vec<String> {
+        let mut v: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&mine), ["notes.txt", "results.json"], "nothing was written");
+    // With --force the folder is adopted: drbench's files are written (results.json replaced), others kept.
+    let (code, _, err) = drbench(&["bench", "--preset", "smoke", "--only", "BM25", "--out", &out, "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(mine.join("notes.txt")).unwrap(), "mine");
+    assert!(mine.join(".drbench").is_file() && mine.join("report.md").is_file(), "{:?}", names(&mine));
+    // Marked as a bench folder: a second bench needs no --force, a `run` into it is refused.
+    let (code, _, err) = drbench(&["bench", "--preset", "smoke", "--only", "BM25", "--out", &out]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = drbench(&run);
+    assert_ne!(code, 0);
+    assert!(err.contains("a bench folder"), "{err}");
+}
+
 /// Issue "Hostile and careless input", its command-line cases: each refused with a message naming the problem,
 /// exit code 1, the inputs untouched and no output left.
 #[test]

@@ -132,12 +132,33 @@ fn sharded_runs_merge_to_the_full_run() {
     assert_eq!(code, 0, "{err}");
     let shard_cache = tempfile::tempdir().unwrap();
     let mut parts = Vec::new();
-    for s in ["0/3", "1/3", "2/3"] {
-        let args = run_args(&out, &["--k", "5", "--shard", s]);
-        let (code, _, err) = drbench(shard_cache.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
-        assert_eq!(code, 0, "{err}");
-        parts.push(out.join(format!("run.shard-{}-of-3.trec", &s[..1])).display().to_string());
+    // Shard 0 named on the command line, 1 by a Slurm job array (--array=1-3), 2 by torchrun.
+    let launchers: [(&str, &[(&str, &str)]); 3] = [
+        ("0/3", &[]),
+        ("auto", &[("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_COUNT", "3"), ("SLURM_ARRAY_TASK_MIN", "1")]),
+        ("auto", &[("RANK", "2"), ("WORLD_SIZE", "3"), ("LOCAL_RANK", "0")]),
+    ];
+    for (i, (shard, env)) in launchers.iter().enumerate() {
+        let args = run_args(&out, &["--k", "5", "--shard", shard]);
+        let mut c = command(shard_cache.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+        for var in LAUNCHER_VARS {
+            c.env_remove(var);
+        }
+        let o = c.envs(env.iter().copied()).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        parts.push(out.join(format!("run.shard-{i}-of-3.trec")).display().to_string());
     }
+    // No launcher, no shard: refused before any work, naming what it looked for.
+    let mut c = command(
+        shard_cache.path(),
+        &run_args(&out, &["--shard", "auto"]).iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    for var in LAUNCHER_VARS {
+        c.env_remove(var);
+    }
+    let o = c.output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("no launcher told this process its shard"), "{err}");
     let merged = out.join("merged.trec").display().to_string();
     let mut args: Vec<&str> = vec!["merge", "--k", "5", "--out", &merged, "--tag", "drbench-promptreps"];
     args.extend(parts.iter().map(String::as_str));
@@ -145,6 +166,20 @@ fn sharded_runs_merge_to_the_full_run() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(std::fs::read_to_string(&merged).unwrap(), std::fs::read_to_string(out.join("run.trec")).unwrap());
 }
+
+/// What `--shard auto` reads, removed from the test's own environment first.
+const LAUNCHER_VARS: [&str; 10] = [
+    "SLURM_ARRAY_TASK_ID",
+    "SLURM_ARRAY_TASK_COUNT",
+    "SLURM_ARRAY_TASK_MIN",
+    "SLURM_ARRAY_TASK_STEP",
+    "RANK",
+    "WORLD_SIZE",
+    "LOCAL_RANK",
+    "SLURM_PROCID",
+    "SLURM_NTASKS",
+    "JOB_COMPLETION_INDEX",
+];
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut v = Vec::new();

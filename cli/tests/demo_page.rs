@@ -3,11 +3,12 @@
 //! in a browser without WebGPU (with the notice saying so), on the CPU when `auto` meets this machine's SwiftShader
 //! adapter, and on the WebGPU kernels when asked (`?backend=webgpu`). The test checks what is rendered, that query
 //! text is shown escaped, and saves a screenshot of the WebGPU page (`$CARGO_TARGET_TMPDIR/demo-page.png`, or
-//! `DRBENCH_SCREENSHOT`). Needs the wasm package (`scripts/build-wasm`; `DRBENCH_WASM_PKG` to point
+//! `DRBENCH_SCREENSHOT`). Before the browser, plain HTTP: another site's Host is refused, and so is any file the
+//! demo did not lay out (its marker, a dotfile, a stray file in the folder). Needs the wasm package (`scripts/build-wasm`; `DRBENCH_WASM_PKG` to point
 //! elsewhere), chromium and chromium-driver.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -53,6 +54,18 @@ fn serve(dir: &Path, cache: &Path) -> (Killed, String) {
     });
     assert!(url.starts_with("http://127.0.0.1:"), "the demo must listen on 127.0.0.1 only: {url}");
     (child, url.to_string())
+}
+
+/// The status code of `GET path` sent to the server at `url` with the Host header `host`.
+fn status_of(url: &str, path: &str, host: &str) -> u16 {
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut reply = String::new();
+    let _ = stream.read_to_string(&mut reply);
+    let status = reply.split_whitespace().nth(1).and_then(|s| s.parse().ok());
+    status.unwrap_or_else(|| panic!("GET {path} (Host {host}): no HTTP status in {:?}", &reply[..reply.len().min(200)]))
 }
 
 fn free_port() -> u16 {
@@ -172,7 +185,25 @@ async fn check_page(url: &str, webgpu: bool, expect: &str, screenshot: bool) {
 #[test]
 fn demo_page_encodes_scores_and_searches_in_headless_chromium() {
     let tmp = tempfile::tempdir().unwrap();
-    let (_server, url) = serve(&tmp.path().join("demo"), &tmp.path().join("cache"));
+    let dir = tmp.path().join("demo");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("data/stray.json"), "{}").unwrap();
+    std::fs::write(dir.join(".drbench"), r#"{"kind":"demo","drbench":"0"}"#).unwrap();
+    let (_server, url) = serve(&dir, &tmp.path().join("cache"));
+    let this = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let port = this.rsplit_once(':').unwrap().1;
+    // (path, Host, status)
+    let cases = [
+        ("/", this.clone(), 200),
+        ("/data/subset.json", format!("localhost:{port}"), 200),
+        ("/", format!("rebound.example:{port}"), 403),
+        ("/data/subset.json", "127.0.0.1:1".to_string(), 403),
+        ("/.drbench", this.clone(), 404),
+        ("/data/stray.json", this.clone(), 404),
+    ];
+    for (path, host, want) in &cases {
+        assert_eq!(status_of(&url, path, host), *want, "GET {path} with Host {host}");
+    }
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let q = "q=vitamin%20D%20deficiency";

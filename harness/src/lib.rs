@@ -14,6 +14,7 @@ pub mod encoder;
 pub mod error;
 pub mod fastmath;
 pub mod io;
+pub mod launcher;
 pub mod matmul;
 pub mod metrics;
 pub mod packed;

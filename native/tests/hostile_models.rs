@@ -49,6 +49,12 @@ fn a_qwen2_config_that_does_not_describe_its_weights_is_refused_naming_the_field
         ),
         ("num_hidden_layers", 1.into(), "num_hidden_layers is 1, but the weights hold more layers"),
         ("model_type", "llama".into(), "model_type: \"llama\" is not a Qwen2 model"),
+        (
+            "architectures",
+            serde_json::json!(["LlamaForCausalLM"]),
+            "architectures: [\"LlamaForCausalLM\"] names no Qwen2 class",
+        ),
+        ("max_position_embeddings", 0.into(), "max_position_embeddings: must be at least 1, not 0"),
         ("rms_norm_eps", (-1.0).into(), "rms_norm_eps: must be a finite number > 0, not -1"),
         ("rope_theta", 0.0.into(), "rope_theta: must be a finite number > 0, not 0"),
     ];
@@ -63,6 +69,18 @@ fn a_qwen2_config_that_does_not_describe_its_weights_is_refused_naming_the_field
         let config = dir.path().join("config.json").display().to_string();
         assert!(err.starts_with(&config) && err.contains(want), "{field} = {value}: {err}");
     }
+}
+
+#[test]
+fn inputs_longer_than_max_position_embeddings_are_refused() {
+    use drbench_harness::encoder::{Encoder, Role};
+    use drbench_native::encoders::llm::{LlmEncoder, LlmOptions};
+    let dir = tiny_with(&|cfg| cfg["max_position_embeddings"] = 8.into());
+    let tokenizer_dir = common::shared().join("mirror/models/qwen2.5-coder-0.5b-instruct");
+    let model = load_hf(dir.path(), DType::F32, &Device::Cpu).unwrap();
+    let mut enc = LlmEncoder::new(model, &tokenizer_dir, LlmOptions::default(), "tiny".into()).unwrap();
+    let err = enc.encode(&["a query about vitamin D and bone density"], Role::Query).unwrap_err().to_string();
+    assert!(err.contains("is longer than the model's max_position_embeddings 8"), "{err}");
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! out each cell's settings and checks the folder before anything runs: a finished cell (its results.json) is
 //! kept when the settings it records equal the preset's, and refused — naming the settings that differ — when
 //! they do not, so results of different settings are never mixed. [`BenchPlan::run`] computes the other cells;
-//! a killed run resumes at the first unfinished cell, and inside it at the first uncached embedding shard.
+//! a killed run resumes at the first unfinished cell, and inside it at the first uncached embedding shard. The
+//! results folder is drbench's own ([`crate::out_dir`]): an existing folder of other files needs `force`.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -17,6 +18,7 @@ use drbench_native::store::Store;
 use crate::cell::{CacheSettings, CellOptions, Retriever, cell_record, run_cell, write_cell_folder};
 use crate::error::{PipelineError, Result};
 use crate::layout::cell_dir;
+use crate::out_dir::{OutKind, check_out_dir, claim_out_dir};
 use crate::preset::{ModelSpec, Preset};
 use crate::progress::Progress;
 use crate::record::{CellSettings, read_cell, read_results};
@@ -34,6 +36,8 @@ pub struct BenchOptions {
     pub device: DeviceKind,
     /// The embedding cache root.
     pub cache: PathBuf,
+    /// Write into `out` even when it is a folder drbench did not make ([`crate::out_dir`]).
+    pub force: bool,
 }
 
 /// Whether a cell still has to run.
@@ -139,6 +143,7 @@ impl BenchPlan {
         {
             return Err(PipelineError::Invalid(format!("--only {bad:?}: not a model of preset {}", preset.name)));
         }
+        check_out_dir(&options.out, OutKind::Bench, options.force)?;
         let mut cells = Vec::new();
         for (model, m) in preset.models.iter().enumerate() {
             if options.only.as_ref().is_some_and(|o| !o.contains(&m.name)) {
@@ -195,13 +200,15 @@ impl BenchPlan {
     }
 
     /// Computes every pending cell (a failed cell is reported and the others go on). A dense model is loaded
-    /// once for its cells and freed after its last one.
+    /// once for its cells and freed after its last one. Fails only when the results folder cannot be made
+    /// drbench's ([`claim_out_dir`]).
     pub fn run(
         &self,
         store: &Store,
         progress: &dyn Progress,
         on_event: &mut dyn FnMut(BenchEvent<'_>),
-    ) -> BenchSummary {
+    ) -> Result<BenchSummary> {
+        claim_out_dir(&self.options.out, OutKind::Bench, self.options.force)?;
         let mut summary = BenchSummary::default();
         let of = self.cells.len();
         let mut loaded: Option<(usize, Box<dyn Encoder>)> = None;
@@ -232,7 +239,7 @@ impl BenchPlan {
                 loaded = None;
             }
         }
-        summary
+        Ok(summary)
     }
 
     fn run_one(
@@ -280,7 +287,10 @@ impl BenchPlan {
     /// The preset's main table from the results folder: its models and tasks in preset order, against its
     /// baseline.
     pub fn table(&self) -> Result<Table> {
-        let results = read_results(std::slice::from_ref(&self.options.out), &Registry::builtin())?;
+        // The preset's model folders only: a folder adopted with `force` may hold other JSON files.
+        let roots: Vec<PathBuf> =
+            self.preset.models.iter().map(|m| self.options.out.join(&m.name)).filter(|d| d.is_dir()).collect();
+        let results = read_results(&roots, &Registry::builtin())?;
         let spec = TableSpec {
             measures: vec![self.preset.measures[0]],
             baseline: self.preset.baseline.clone(),

@@ -1,7 +1,8 @@
 //! The browser demo's folder: a fixed subset of a task (from whatever the store resolves — cache, mirror or
 //! download), the encoder quantized to drbench's int8 file, the native reference (nDCG@10 of the subset with the
 //! f32 weights and with the int8 file's, plus a few texts' token ids and embeddings, computed by [`run_cell`]
-//! through the embedding cache), the page and the wasm-bindgen package, laid out in one folder.
+//! through the embedding cache), the page and the wasm-bindgen package, laid out in one folder that is drbench's
+//! own ([`crate::out_dir`]); [`DemoFolder::files`] lists what was laid out, which is all the server serves.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -24,6 +25,7 @@ use drbench_native::store::Store;
 
 use crate::cell::{CacheSettings, CellOptions, Retriever, run_cell};
 use crate::error::{PipelineError, Result};
+use crate::out_dir::{OutKind, claim_out_dir};
 use crate::progress::Progress;
 use crate::task::{Task, load_task};
 
@@ -57,6 +59,8 @@ pub struct DemoOptions {
     pub reference: bool,
     /// The embedding cache root.
     pub cache: PathBuf,
+    /// Write into `dir` even when it is a folder drbench did not make ([`crate::out_dir`]).
+    pub force: bool,
 }
 
 /// What [`prepare_demo`] wrote.
@@ -76,6 +80,8 @@ pub struct DemoFolder {
     pub reference: Option<(f64, f64)>,
     /// Whether the wasm package was there to copy.
     pub has_pkg: bool,
+    /// The files laid out, relative to `dir` (what the demo server serves, and nothing else).
+    pub files: Vec<PathBuf>,
 }
 
 /// Whether `pkg` holds the wasm-bindgen files the page loads.
@@ -83,13 +89,8 @@ pub fn has_pkg(pkg: &Path) -> bool {
     PKG_FILES.iter().all(|f| pkg.join(f).is_file())
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    Ok(write_atomic(path, |w| w.write_all(bytes))?)
-}
-
-fn copy(from: &Path, to: &Path) -> Result<()> {
-    let bytes = std::fs::read(from).map_err(|e| PipelineError::io(from, e))?;
-    write_file(to, &bytes)
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| PipelineError::io(path, e))
 }
 
 /// Writes the demo folder.
@@ -104,12 +105,20 @@ pub fn prepare_demo(opts: &DemoOptions, store: &Store, progress: &dyn Progress) 
             )));
         }
     };
-    let data = opts.dir.join("data");
-    std::fs::create_dir_all(&data).map_err(|e| PipelineError::io(&data, e))?;
+    claim_out_dir(&opts.dir, OutKind::Demo, opts.force)?;
+    let mut files = Vec::new();
+    let mut lay_out = |rel: &str, bytes: &[u8]| -> Result<PathBuf> {
+        let path = opts.dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| PipelineError::io(parent, e))?;
+        }
+        write_atomic(&path, |w| w.write_all(bytes))?;
+        files.push(PathBuf::from(rel));
+        Ok(path)
+    };
     let weights = quantize_bert(&model_dir)?.to_bytes();
-    let model_file = data.join("model.drbq");
-    write_file(&model_file, &weights)?;
-    copy(&model_dir.join("tokenizer.json"), &data.join("tokenizer.json"))?;
+    let model_file = lay_out("data/model.drbq", &weights)?;
+    lay_out("data/tokenizer.json", &read(&model_dir.join("tokenizer.json"))?)?;
     let reference = if opts.reference {
         Some(reference(&task, &model_dir, &model_file, &CacheSettings::new(&opts.cache), progress)?)
     } else {
@@ -117,14 +126,14 @@ pub fn prepare_demo(opts: &DemoOptions, store: &Store, progress: &dyn Progress) 
     };
     let scores = reference.as_ref().map(|r| (r.native_f32, r.native_int8));
     let subset = demo_data(&task, opts.subset, &opts.model, reference);
-    write_file(&data.join("subset.json"), serde_json::to_string(&subset).expect("plain data").as_bytes())?;
+    lay_out("data/subset.json", serde_json::to_string(&subset).expect("plain data").as_bytes())?;
     for (name, text) in PAGE {
-        write_file(&opts.dir.join(name), text.as_bytes())?;
+        lay_out(name, text.as_bytes())?;
     }
     let has_pkg = has_pkg(&opts.pkg);
     if has_pkg {
         for f in PKG_FILES {
-            copy(&opts.pkg.join(f), &opts.dir.join("pkg").join(f))?;
+            lay_out(&format!("pkg/{f}"), &read(&opts.pkg.join(f))?)?;
         }
     }
     Ok(DemoFolder {
@@ -135,6 +144,7 @@ pub fn prepare_demo(opts: &DemoOptions, store: &Store, progress: &dyn Progress) 
         model_bytes: weights.len(),
         reference: scores,
         has_pkg,
+        files,
     })
 }
 

@@ -47,6 +47,14 @@ pub enum PipelineError {
         /// Which settings differ, and what to do.
         message: String,
     },
+    /// An output folder drbench may not write into (not its own, or of another kind), and what to do.
+    #[error("{dir}: {message}")]
+    OutDir {
+        /// The folder.
+        dir: PathBuf,
+        /// Why, and what to do.
+        message: String,
+    },
     /// Local I/O.
     #[error("{path}: {source}")]
     Io {

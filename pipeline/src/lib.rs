@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod estimate;
 pub mod layout;
+pub mod out_dir;
 pub mod preset;
 pub mod progress;
 pub mod record;

@@ -301,12 +301,13 @@ fn codesearchnet_runs_per_language_and_scores_the_mean_of_the_six() {
         only: None,
         device: drbench_native::encoders::device::DeviceKind::Cpu,
         cache: dir.path().join("emb"),
+        force: false,
     };
     let plan = BenchPlan::new(preset, options, &s).unwrap();
     let datasets: Vec<&str> = plan.cells.iter().map(|c| c.dataset.as_str()).collect();
     let want: Vec<String> = langs.iter().map(|l| format!("coir/codesearchnet#{l}")).collect();
     assert_eq!(datasets, want);
-    let summary = plan.run(&s, &Silent, &mut |_| {});
+    let summary = plan.run(&s, &Silent, &mut |_| {}).unwrap();
     assert_eq!((summary.ran, summary.failed.len()), (6, 0), "{summary:?}");
 
     let scores: Vec<f64> = parts.iter().map(|t| bm25_run(t).1).collect();

@@ -15,6 +15,7 @@ use drbench_pipeline::bench::{BenchEvent, BenchOptions, BenchPlan, CellState};
 use drbench_pipeline::estimate::{REFERENCE_THREADS, estimate};
 use drbench_pipeline::preset::Preset;
 
+use super::outputs::ForceArg;
 use super::progress::Bars;
 
 #[derive(Debug, Args)]
@@ -40,6 +41,8 @@ pub struct BenchArgs {
     /// Worker threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    #[command(flatten)]
+    force: ForceArg,
 }
 
 /// `1 h 05 min`, `12 min`, `40 s`.
@@ -82,6 +85,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
         only: a.only.as_deref().map(|s| s.split(',').map(|m| m.trim().to_string()).collect()),
         device: a.device,
         cache: a.embed_cache.clone().unwrap_or_else(|| default_cache_dir().join("embeddings")),
+        force: a.force.force,
     };
     let store = Store::from_env();
     let plan = BenchPlan::new(preset, options, &store)?;
@@ -105,7 +109,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
             eprintln!("{}: {measure} {main:.4} in {seconds:.1}s", plan.label(index))
         }
         BenchEvent::Failed { index, error, .. } => eprintln!("{}: FAILED: {error}", plan.label(index)),
-    });
+    })?;
     eprintln!("{} cells run, {} kept, {} failed", summary.ran, summary.kept, summary.failed.len());
     if out.is_dir() {
         let md = render(&plan.table()?, Format::Markdown);

@@ -1,6 +1,6 @@
 //! `drbench demo prepare|serve`: the browser demo. `prepare` writes the demo folder through the pipeline
 //! (`drbench_pipeline::demo`: a fixed subset, the int8 model, native reference scores, page and wasm package);
-//! `serve` prepares and then serves that folder on 127.0.0.1 only.
+//! `serve` prepares and then serves the files it laid out there on 127.0.0.1 only.
 
 use std::path::PathBuf;
 
@@ -8,8 +8,9 @@ use anyhow::bail;
 use drbench_harness::data::SubsetSpec;
 use drbench_native::serve::DemoServer;
 use drbench_native::store::{Store, default_cache_dir};
-use drbench_pipeline::demo::{DemoOptions, PKG_FILES, has_pkg, prepare_demo};
+use drbench_pipeline::demo::{DemoFolder, DemoOptions, PKG_FILES, has_pkg, prepare_demo};
 
+use super::outputs::ForceArg;
 use super::progress::Bars;
 
 #[derive(Debug, clap::Subcommand)]
@@ -53,26 +54,28 @@ pub struct PrepareArgs {
     /// Skip the native reference scores (the page then shows none).
     #[arg(long)]
     no_reference: bool,
+    #[command(flatten)]
+    force: ForceArg,
 }
 
 pub fn run(cmd: DemoCommand) -> anyhow::Result<std::process::ExitCode> {
     match cmd {
         DemoCommand::Prepare(a) => {
-            let dir = prepare(&a, false)?;
-            println!("{}", dir.display());
+            let folder = prepare(&a, false)?;
+            println!("{}", folder.dir.display());
         }
         DemoCommand::Serve { prepare: a, port } => {
-            let dir = prepare(&a, true)?;
-            let server = DemoServer::bind(&dir, port)?;
-            println!("serving {} at http://{}/ (Ctrl-C to stop)", dir.display(), server.addr());
+            let folder = prepare(&a, true)?;
+            let server = DemoServer::bind(&folder.dir, &folder.files, port)?;
+            println!("serving {} at http://{}/ (Ctrl-C to stop)", folder.dir.display(), server.addr());
             server.run();
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-/// Writes the demo folder and returns its path; the wasm package is required when `need_pkg`.
-fn prepare(a: &PrepareArgs, need_pkg: bool) -> anyhow::Result<PathBuf> {
+/// Writes the demo folder and says what is in it; the wasm package is required when `need_pkg`.
+fn prepare(a: &PrepareArgs, need_pkg: bool) -> anyhow::Result<DemoFolder> {
     // Checked before the minute of quantizing and scoring, so that a missing package fails at once.
     if need_pkg && !has_pkg(&a.pkg) {
         bail!(
@@ -95,6 +98,7 @@ fn prepare(a: &PrepareArgs, need_pkg: bool) -> anyhow::Result<PathBuf> {
         dir,
         reference: !a.no_reference,
         cache: default_cache_dir().join("embeddings"),
+        force: a.force.force,
     };
     let folder = prepare_demo(&opts, &Store::from_env(), &Bars::default())?;
     if let Some((f32_score, int8_score)) = folder.reference {
@@ -110,5 +114,5 @@ fn prepare(a: &PrepareArgs, need_pkg: bool) -> anyhow::Result<PathBuf> {
         folder.docs,
         folder.model_bytes as f64 / 1e6
     );
-    Ok(folder.dir)
+    Ok(folder)
 }

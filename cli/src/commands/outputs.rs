@@ -1,10 +1,21 @@
 //! `--out` never replaces an input: the output path is compared, after canonicalisation, with every input file
 //! and with the data files of every input folder (a dataset's `corpus.jsonl`, `queries.jsonl`, `qrels/*.tsv`, a
-//! model's `model.safetensors`, a result folder's `results.json`).
+//! model's `model.safetensors`, a result folder's `results.json`); an output folder that drbench did not make is
+//! written into only with `--force` ([`ForceArg`], checked by `drbench_pipeline::out_dir`).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
+
+/// `--force`, flattened into every command that writes an output folder.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ForceArg {
+    /// Write into the output folder even when it exists and holds files drbench did not write there (files of
+    /// the names drbench writes are replaced; others are left alone). drbench marks its own folders with a
+    /// `.drbench` file and needs no --force for them.
+    #[arg(long)]
+    pub force: bool,
+}
 
 /// Name endings of the data files a dataset, model or results folder holds.
 const DATA_FILE_ENDINGS: &[&str] =

@@ -4,19 +4,23 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use anyhow::bail;
 use clap::Args;
 use drbench_harness::embed_cache::ShardSelection;
 use drbench_harness::io::write_trec_run;
+use drbench_harness::launcher::shard_from_launcher;
 use drbench_native::encoders::build::build_encoder;
 use drbench_native::store::{Store, default_cache_dir};
 use drbench_pipeline::cell::{
     CacheSettings, CellOptions, RUN_MEASURES, Retriever, cell_record, run_cell, write_cell_folder,
 };
+use drbench_pipeline::out_dir::{OutKind, check_out_dir, claim_out_dir};
 use drbench_pipeline::record::CellSettings;
 use drbench_pipeline::retriever::RetrieverSpec;
 use drbench_pipeline::task::load_task;
 
 use super::model_args::ModelArgs;
+use super::outputs::ForceArg;
 use super::progress::Bars;
 
 #[derive(Debug, Args)]
@@ -36,9 +40,16 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Encode and search only shards i, i+n, i+2n, ... of the corpus (0-based), e.g. to split it across
-    /// processes or GPUs sharing one cache; combine the per-shard runs with `drbench merge`.
-    #[arg(long, value_name = "I/N")]
+    /// processes or GPUs sharing one cache; combine the per-shard runs with `drbench merge`. `auto`: i and n from
+    /// the launcher that started the process — a Slurm job array (SLURM_ARRAY_TASK_ID of
+    /// SLURM_ARRAY_TASK_COUNT), torchrun (RANK of WORLD_SIZE), Slurm tasks (SLURM_PROCID of SLURM_NTASKS) or a
+    /// Kubernetes indexed Job (JOB_COMPLETION_INDEX of --shard-count).
+    #[arg(long, value_name = "I/N|auto")]
     shard: Option<String>,
+    /// With `--shard auto`: the number of shards, for launchers that do not tell it (Kubernetes: the Job's
+    /// completions); checked against the launcher's count where it does.
+    #[arg(long, value_name = "N", requires = "shard")]
+    shard_count: Option<usize>,
     /// Documents per cache shard (a killed run re-encodes at most one shard).
     #[arg(long, default_value_t = 256)]
     shard_size: usize,
@@ -51,14 +62,25 @@ pub struct RunArgs {
     /// Worker threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    #[command(flatten)]
+    force: ForceArg,
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<std::process::ExitCode> {
     super::threads::init(a.threads)?;
-    let shards = match &a.shard {
+    let shards = match a.shard.as_deref() {
+        Some("auto") => {
+            let launched = shard_from_launcher(&|k| std::env::var(k).ok(), a.shard_count)?;
+            let s = launched.selection;
+            eprintln!("shard {}/{} (from {})", s.index, s.count, launched.launcher.name());
+            s
+        }
+        Some(_) if a.shard_count.is_some() => bail!("--shard-count goes with --shard auto (--shard I/N gives N)"),
         Some(s) => ShardSelection::parse(s)?,
         None => ShardSelection::ALL,
     };
+    // Before the minutes of encoding: an --out folder that is not drbench's is refused at once.
+    check_out_dir(&a.out, OutKind::Cell, a.force.force)?;
     let store = Store::from_env();
     let task = load_task(&store, &a.task, a.split.as_deref())?;
     let remove_query_self = a.remove_query_self || task.info.remove_query_self;
@@ -85,6 +107,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<std::process::ExitCode> {
         remove_query_self,
     };
     let dense_report = out.dense.as_ref().expect("a dense cell reports its encoding");
+    claim_out_dir(&a.out, OutKind::Cell, a.force.force)?;
     if shards != ShardSelection::ALL {
         let path = a.out.join(format!("run.shard-{}-of-{}.trec", shards.index, shards.count));
         write_trec_run(&path, &out.run, &settings.retriever.run_tag())?;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
 use drbench_harness::io::{TrainGroupFile, TrainGroupSource};
 use drbench_native::encoders::device::{DeviceKind, Precision, device};
@@ -18,7 +18,10 @@ use drbench_native::train::batches::Sampler;
 use drbench_native::train::checkpoint::TrainerState;
 use drbench_native::train::run::{Start, fit, resume};
 use drbench_native::train::{Recipe, Trainer};
+use drbench_pipeline::out_dir::{OutKind, claim_out_dir};
 use indicatif::{ProgressBar, ProgressStyle};
+
+use super::outputs::ForceArg;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -105,6 +108,8 @@ pub struct TrainArgs {
     /// Testing aid: abort the process (no clean-up) after this many steps, as a crash would.
     #[arg(long, hide = true)]
     abort_after_step: Option<usize>,
+    #[command(flatten)]
+    force: ForceArg,
 }
 
 impl TrainArgs {
@@ -137,7 +142,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<std::process::ExitCode> {
     let recipe = a.recipe();
     recipe.check().map_err(anyhow::Error::msg)?;
     // Read once as a stream and served from disk by index; a .gz is decompressed into the output folder.
-    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+    claim_out_dir(&a.out, OutKind::Train, a.force.force)?;
     let spool = a.out.join(".train-groups.jsonl");
     let train = if HubRef::looks_like(&a.train) {
         Store::from_env().hub_file(&a.train, "train.jsonl.gz")?

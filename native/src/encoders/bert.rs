@@ -232,9 +232,11 @@ impl BertEncoder {
         })
     }
 
-    /// Token ids of `text` with [CLS]/[SEP], cut to the maximum length (keeping [SEP] last).
+    /// Token ids of `text` with [CLS]/[SEP], cut to the maximum length (keeping [SEP] last); of a long text only
+    /// a prefix that holds enough tokens is tokenized.
     pub fn token_ids(&self, text: &str) -> Result<Vec<u32>> {
-        let mut ids = super::tokenize::ids(&self.tokenizer, text, true)?;
+        let enc = super::tokenize::encode_enough(&self.tokenizer, text, self.max_len, true)?;
+        let mut ids = enc.get_ids().to_vec();
         drbench_harness::encoder::truncate_keeping_last(&mut ids, self.max_len);
         Ok(ids)
     }

@@ -93,6 +93,16 @@ impl LlmEncoder {
         let (text, truncated) = cut_to_tokens(&self.tokenizer, text, self.opts.max_text_tokens)?;
         let prompt = build_prompt(self.opts.mode, self.template.as_ref(), &self.eos_text, text, role)?;
         let ids = ids(&self.tokenizer, &prompt, false)?;
+        if let Some(max) = self.model.cfg.max_position_embeddings
+            && ids.len() > max
+        {
+            return Err(ModelError::Unsupported(format!(
+                "an input of {} tokens (the text cut to {} tokens, in its prompt) is longer than the model's \
+                 max_position_embeddings {max}; use a smaller --max-length",
+                ids.len(),
+                self.opts.max_text_tokens
+            )));
+        }
         Ok(PreparedInput { prompt, ids, truncated })
     }
 

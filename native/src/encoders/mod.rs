@@ -7,6 +7,7 @@ pub mod cpu;
 pub mod device;
 pub mod error;
 pub mod frozen;
+pub mod gguf_bounds;
 pub mod llm;
 pub mod lora;
 pub mod packed_bert;

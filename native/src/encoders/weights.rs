@@ -11,7 +11,8 @@ use candle_core::quantized::{QMatMul, QTensor, gguf_file};
 use candle_core::{DType, Device, Tensor};
 
 use super::error::{ModelError, Result};
-use super::qwen2::check::{check_config, check_shapes};
+use super::gguf_bounds::{check_alignment, check_tensor_bytes};
+use super::qwen2::check::{check_config, check_shapes, expected_shapes};
 use super::qwen2::{Layer, Linear, Qwen2, Qwen2Config, RmsNorm};
 
 /// How GGUF weights are used.
@@ -132,7 +133,8 @@ fn gguf_config(path: &Path, content: &gguf_file::Content) -> Result<Qwen2Config>
     let f = |k: &str| -> Result<f64> {
         get(k)?.to_f32().map(f64::from).map_err(|e| ModelError::file(path, format!("{k}: {e}")))
     };
-    let vocab = content.tensor_infos.get("token_embd.weight").map(|t| t.shape.dims()[0]).unwrap_or(0);
+    let vocab =
+        content.tensor_infos.get("token_embd.weight").and_then(|t| t.shape.dims().first().copied()).unwrap_or(0);
     Ok(Qwen2Config {
         hidden_size: u("qwen2.embedding_length")?,
         intermediate_size: u("qwen2.feed_forward_length")?,
@@ -144,6 +146,11 @@ fn gguf_config(path: &Path, content: &gguf_file::Content) -> Result<Qwen2Config>
         rope_parameters: None,
         vocab_size: vocab,
         model_type: None,
+        architectures: None,
+        max_position_embeddings: match content.metadata.get("qwen2.context_length") {
+            Some(_) => Some(u("qwen2.context_length")?),
+            None => None,
+        },
     })
 }
 
@@ -181,13 +188,22 @@ pub fn load_gguf(path: &Path, mode: GgufWeights, dtype: DType, device: &Device) 
             path.display()
         )));
     }
+    check_alignment(path)?;
     let file = File::open(path).map_err(|e| ModelError::file(path, e.to_string()))?;
+    let file_len = file.metadata().map_err(|e| ModelError::file(path, e.to_string()))?.len();
     let mut reader = BufReader::new(file);
     let content =
         gguf_file::Content::read(&mut reader).map_err(|e| ModelError::file(path, format!("not a GGUF file: {e}")))?;
     let cfg = gguf_config(path, &content)?;
     check_config(&cfg, path)?;
     check_shapes(&cfg, path, &|name| content.tensor_infos.get(&gguf_name(name)).map(|t| t.shape.dims().to_vec()))?;
+    // Every tensor's bytes inside the file before the first is read (the shapes come from the file's header).
+    for (name, _) in expected_shapes(&cfg) {
+        let name = gguf_name(&name);
+        if let Some(info) = content.tensor_infos.get(&name) {
+            check_tensor_bytes(path, &content, &name, info, file_len)?;
+        }
+    }
     let mut tensor = |name: &str| -> Result<QTensor> {
         content.tensor(&mut reader, name, device).map_err(|e| ModelError::file(path, format!("tensor {name}: {e}")))
     };

@@ -14,7 +14,7 @@ use super::optim::{AdamW, clip_global_norm};
 use super::recipe::Recipe;
 use crate::encoders::lora::{Adapter, LoraConfig, LoraPair, Target};
 use crate::encoders::qwen2::{Pass, Qwen2};
-use crate::encoders::tokenize::ids;
+use crate::encoders::tokenize::encode_enough;
 use crate::encoders::{ModelError, Result};
 
 /// The LoRA matrices of one adapted projection.
@@ -147,7 +147,8 @@ impl Trainer {
 
     /// `{label}: {text}` tokenized, cut to `max_len - 1` tokens, then EOS (Tevatron's RepLLaMA encoding).
     pub fn tokenize(&self, label: &str, text: &str, max_len: usize) -> Result<Vec<u32>> {
-        let mut t = ids(&self.tokenizer, &format!("{label}: {text}"), false)?;
+        let enc = encode_enough(&self.tokenizer, &format!("{label}: {text}"), max_len - 1, false)?;
+        let mut t = enc.get_ids().to_vec();
         t.truncate(max_len - 1);
         t.push(self.eos_id);
         Ok(t)

@@ -11,7 +11,8 @@ use super::Qwen2Config;
 const QWEN2_TYPES: &[&str] = &["qwen2", "qwen2_vl", "qwen2_5_vl", "qwen2_vl_text", "qwen2_5_vl_text"];
 
 /// Refuses a config that cannot describe a Qwen2: zero sizes, heads that do not divide the width, key/value
-/// heads that do not divide the query heads, an odd head size, a non-finite epsilon or RoPE base, another model.
+/// heads that do not divide the query heads, an odd head size, a non-finite epsilon or RoPE base, another model
+/// (`model_type`, `architectures`).
 pub fn check_config(cfg: &Qwen2Config, path: &Path) -> Result<()> {
     let bad = |field: &str, why: String| Err(ModelError::file(path, format!("{field}: {why}")));
     for (field, v) in [
@@ -28,6 +29,14 @@ pub fn check_config(cfg: &Qwen2Config, path: &Path) -> Result<()> {
     }
     if let Some(t) = cfg.model_type.as_deref().filter(|t| !QWEN2_TYPES.contains(t)) {
         return bad("model_type", format!("{t:?} is not a Qwen2 model ({})", QWEN2_TYPES.join(", ")));
+    }
+    if let Some(archs) = &cfg.architectures
+        && !archs.iter().any(|a| a.starts_with("Qwen2"))
+    {
+        return bad("architectures", format!("{archs:?} names no Qwen2 class (Qwen2ForCausalLM, Qwen2Model, ...)"));
+    }
+    if cfg.max_position_embeddings == Some(0) {
+        return bad("max_position_embeddings", "must be at least 1, not 0".into());
     }
     if !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads) {
         let (h, n) = (cfg.hidden_size, cfg.num_attention_heads);

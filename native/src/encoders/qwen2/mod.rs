@@ -45,6 +45,12 @@ pub struct Qwen2Config {
     /// The model family (`qwen2`; absent in some bare configs).
     #[serde(default)]
     pub model_type: Option<String>,
+    /// The transformers classes the weights are for (`Qwen2ForCausalLM`, ...; absent in some configs).
+    #[serde(default)]
+    pub architectures: Option<Vec<String>>,
+    /// The longest sequence the model was trained for (GGUF: `qwen2.context_length`); longer inputs are refused.
+    #[serde(default)]
+    pub max_position_embeddings: Option<usize>,
 }
 
 impl Qwen2Config {
