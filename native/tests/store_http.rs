@@ -18,6 +18,11 @@ enum Reply {
     /// Announces the full length, sends only the first half, then closes.
     Truncated(Vec<u8>),
     NotFound,
+    /// `503 Service Unavailable` for the next `left` requests, then the body.
+    Busy {
+        left: usize,
+        body: Vec<u8>,
+    },
 }
 
 /// A tiny HTTP/1.1 server: one thread, a bounded number of connections, loopback only.
@@ -48,7 +53,15 @@ impl Server {
                 }
                 let line = String::from_utf8_lossy(&req).lines().next().unwrap_or("").to_string();
                 let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let reply = r.lock().unwrap().get(&path).cloned().unwrap_or(Reply::NotFound);
+                let reply = match r.lock().unwrap().get_mut(&path) {
+                    Some(Reply::Busy { left, body }) if *left == 0 => Reply::Ok(body.clone()),
+                    Some(Reply::Busy { left, body }) => {
+                        *left -= 1;
+                        Reply::Busy { left: *left, body: body.clone() }
+                    }
+                    Some(other) => other.clone(),
+                    None => Reply::NotFound,
+                };
                 let range = String::from_utf8_lossy(&req).lines().find_map(|l| {
                     l.to_ascii_lowercase().strip_prefix("range: bytes=")?.strip_suffix('-')?.parse().ok()
                 });
@@ -85,6 +98,9 @@ impl Server {
                     Reply::NotFound => {
                         s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                     }
+                    Reply::Busy { .. } => s.write_all(
+                        b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    ),
                 };
             }
         });
@@ -210,6 +226,26 @@ fn an_interrupted_transfer_keeps_its_part_and_the_next_call_resumes_it() {
     assert!(server.ranges.lock().unwrap().contains(&(half as u64)), "resumed from byte {half}");
     assert_eq!(std::fs::read(cache.path().join("datasets/tiny/queries.jsonl")).unwrap(), QUERIES);
     assert!(!part.exists());
+}
+
+/// A server that answers 503 is asked again with backoff (three attempts): busy twice, the file arrives; busy
+/// three times, the error says so and nothing is left but the empty part.
+#[test]
+fn a_busy_server_is_retried_with_backoff() {
+    let server = Server::start(32);
+    serve_all(&server);
+    server.set("/datasets/tiny/queries.jsonl", Reply::Busy { left: 2, body: QUERIES.to_vec() });
+    let cache = tempfile::tempdir().unwrap();
+    let s = store(cache.path(), Some(Mirror::parse(&server.base)));
+    assert_eq!(s.resolve("test/tiny").unwrap().origin, Origin::MirrorUrl);
+    assert_eq!(std::fs::read(cache.path().join("datasets/tiny/queries.jsonl")).unwrap(), QUERIES);
+
+    server.set("/datasets/tiny/queries.jsonl", Reply::Busy { left: 3, body: QUERIES.to_vec() });
+    let cache = tempfile::tempdir().unwrap();
+    let s = store(cache.path(), Some(Mirror::parse(&server.base)));
+    let err = s.resolve("test/tiny").unwrap_err().to_string();
+    assert!(err.contains("server answered 503 Service Unavailable (3 attempts)"), "{err}");
+    assert!(!cache.path().join("datasets/tiny/queries.jsonl").exists());
 }
 
 #[test]

