@@ -81,53 +81,83 @@ fn top_k_blocked(
         "vectors must be multiples of dim"
     );
     let (n_docs, n_q) = (docs.len() / dim, queries.len() / dim);
-    let k = k.min(n_docs);
     let mut results: Vec<Vec<DenseHit>> = Vec::with_capacity(n_q);
     let mut scores = vec![0f32; query_block.min(n_q.max(1)) * doc_block.min(n_docs.max(1))];
     for q0 in (0..n_q).step_by(query_block) {
         let qn = query_block.min(n_q - q0);
-        // Per query: candidate keys, and once pruned, the k-th best key (nothing worse can enter the top k).
-        let mut cands: Vec<(Vec<u64>, Option<u64>)> =
-            (0..qn).map(|_| (Vec::with_capacity(2 * k + doc_block), None)).collect();
+        let block_queries = &queries[q0 * dim..(q0 + qn) * dim];
+        let mut cands = CandidateBlock::new(qn, k.min(n_docs), doc_block.min(n_docs));
         for d0 in (0..n_docs).step_by(doc_block) {
             let dn = doc_block.min(n_docs - d0);
-            matmul_transposed(
-                &mut scores,
-                &queries[q0 * dim..(q0 + qn) * dim],
-                &docs[d0 * dim..(d0 + dn) * dim],
-                qn,
-                dn,
-                dim,
-            );
-            cands.par_iter_mut().enumerate().for_each(|(qi, (c, floor))| {
-                let row = &scores[qi * dn..(qi + 1) * dn];
-                for (j, &s) in row.iter().enumerate() {
-                    let key = (u64::from(!ordered_bits(s)) << 32) | (d0 + j) as u64;
-                    if floor.is_none_or(|f| key < f) {
-                        c.push(key);
-                    }
-                }
-                if c.len() > 2 * k.max(1) {
-                    c.select_nth_unstable(k.max(1) - 1);
-                    c.truncate(k.max(1));
-                    *floor = c.iter().max().copied();
-                }
-            });
+            cands.add_doc_block(&mut scores, block_queries, &docs[d0 * dim..(d0 + dn) * dim], d0, dim);
         }
-        for (mut c, _) in cands {
-            c.sort_unstable();
-            c.truncate(k);
-            results.push(
+        results.extend(cands.into_hits());
+    }
+    results
+}
+
+/// The candidates of one block of queries while document blocks pass by: per query, packed keys (score order in
+/// the high half, document row in the low half, so the smaller key is the better hit) and, once pruned, the k-th
+/// best key (nothing worse can enter the top k). What the in-memory and the streaming search share.
+pub(crate) struct CandidateBlock {
+    k: usize,
+    cands: Vec<(Vec<u64>, Option<u64>)>,
+}
+
+impl CandidateBlock {
+    /// Buffers for `queries` queries keeping `k` hits each, fed document blocks of at most `doc_block` rows.
+    pub(crate) fn new(queries: usize, k: usize, doc_block: usize) -> Self {
+        let cands = (0..queries).map(|_| (Vec::with_capacity(2 * k.max(1) + doc_block), None)).collect();
+        CandidateBlock { k, cands }
+    }
+
+    /// Bytes these buffers take at most for `queries` queries, `k` hits and blocks of `doc_block` rows.
+    pub(crate) fn bytes(queries: usize, k: usize, doc_block: usize) -> usize {
+        queries * (2 * k.max(1) + doc_block) * std::mem::size_of::<u64>()
+    }
+
+    /// Scores the block's queries (`qn × dim`) against `block` (rows `d0..`, `dn × dim`) into `scores` and keeps the
+    /// candidates.
+    pub(crate) fn add_doc_block(&mut self, scores: &mut [f32], queries: &[f32], block: &[f32], d0: usize, dim: usize) {
+        let (qn, dn) = (self.cands.len(), block.len() / dim);
+        if dn == 0 {
+            return;
+        }
+        matmul_transposed(scores, queries, block, qn, dn, dim);
+        let k = self.k.max(1);
+        self.cands.par_iter_mut().enumerate().for_each(|(qi, (c, floor))| {
+            let row = &scores[qi * dn..(qi + 1) * dn];
+            for (j, &s) in row.iter().enumerate() {
+                let key = (u64::from(!ordered_bits(s)) << 32) | (d0 + j) as u64;
+                if floor.is_none_or(|f| key < f) {
+                    c.push(key);
+                }
+            }
+            if c.len() > 2 * k {
+                c.select_nth_unstable(k - 1);
+                c.truncate(k);
+                *floor = c.iter().max().copied();
+            }
+        });
+    }
+
+    /// Each query's top k, best first.
+    pub(crate) fn into_hits(self) -> Vec<Vec<DenseHit>> {
+        let k = self.k;
+        self.cands
+            .into_iter()
+            .map(|(mut c, _)| {
+                c.sort_unstable();
+                c.truncate(k);
                 c.into_iter()
                     .map(|key| DenseHit {
                         doc: (key & 0xffff_ffff) as u32,
                         score: from_ordered_bits(!((key >> 32) as u32)),
                     })
-                    .collect(),
-            );
-        }
+                    .collect()
+            })
+            .collect()
     }
-    results
 }
 
 #[cfg(test)]

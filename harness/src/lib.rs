@@ -9,6 +9,7 @@ pub mod bm25;
 pub mod data;
 pub mod demo_data;
 pub mod dense;
+pub mod dense_stream;
 pub mod embed_cache;
 pub mod encoder;
 pub mod error;

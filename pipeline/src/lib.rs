@@ -2,7 +2,7 @@
 //! tests all execute: a [`task`] loaded from the [`Store`](drbench_native::store::Store) the caller passes in, one
 //! (retriever, task) [`cell`] computed through the embedding cache and written as typed [`record`]s, a
 //! [`preset`] planned into cells, checked against what a results folder holds and resumed ([`bench`]), the time
-//! it will take ([`estimate`]), and the browser [`demo`]'s folder. Long work reports to a [`progress::Progress`]
+//! it will take ([`estimate`]), the browser [`demo`]'s folder, and exact [`search`] over embeddings made anywhere. Long work reports to a [`progress::Progress`]
 //! the caller passes in. No clap, no printing: the binary maps its arguments onto these types.
 
 pub mod bench;
@@ -16,6 +16,7 @@ pub mod preset;
 pub mod progress;
 pub mod record;
 pub mod retriever;
+pub mod search;
 pub mod subset_mean;
 pub mod task;
 

@@ -1,4 +1,5 @@
-//! `drbench embed`: embeddings of a JSONL file of texts, for parity checks and external use.
+//! `drbench embed`: embeddings of a JSONL file of texts, as JSONL or a `.npy` matrix + ids, for parity checks and
+//! external use.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -6,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 use drbench_harness::encoder::Role;
+use drbench_harness::io::npy::{RowType, write_npy};
 use drbench_native::encoders::build::build_encoder;
 use serde::Deserialize;
 
@@ -21,9 +23,22 @@ pub struct EmbedArgs {
     /// Input JSONL: one `{"id", "text"[, "title"]}` per line (passages: title + " " + text when a title is given).
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
-    /// Output JSONL: one `{"id", "embedding": [...]}` per line.
+    /// Output: JSONL, one `{"id", "embedding": [...]}` per line; or, when the name ends in `.npy`, a NumPy matrix
+    /// (rows in input order) with the ids one per line beside it (`--ids-out`), as `drbench search` reads them.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// The ids file of a `.npy` output (default: the output's name with `.ids` for `.npy`).
+    #[arg(long, value_name = "FILE")]
+    ids_out: Option<PathBuf>,
+    /// The value type of a `.npy` output: f32, or f16 (half the size; rounded to nearest).
+    #[arg(long, value_enum, default_value = "f32")]
+    npy_dtype: DtypeArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DtypeArg {
+    F32,
+    F16,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -47,6 +62,19 @@ pub fn run(a: EmbedArgs) -> anyhow::Result<std::process::ExitCode> {
         RoleArg::Passage => Role::Passage,
     };
     super::outputs::refuse_input_as_output(&a.out, &[&a.input])?;
+    let npy = a.out.extension().is_some_and(|e| e == "npy");
+    let ids_out = match (&a.ids_out, npy) {
+        (Some(p), true) => Some(p.clone()),
+        (None, true) => Some(a.out.with_extension("ids")),
+        (Some(_), false) => bail!("--ids-out is for a .npy --out (JSONL output holds its ids)"),
+        (None, false) => None,
+    };
+    if a.npy_dtype == DtypeArg::F16 && !npy {
+        bail!("--npy-dtype f16 is for a .npy --out (JSONL output holds the f32 values)");
+    }
+    if let Some(ids) = &ids_out {
+        super::outputs::refuse_input_as_output(ids, &[&a.input, &a.out])?;
+    }
     let file = std::fs::File::open(&a.input).with_context(|| a.input.display().to_string())?;
     let mut ids = Vec::new();
     let mut texts = Vec::new();
@@ -87,6 +115,25 @@ pub fn run(a: EmbedArgs) -> anyhow::Result<std::process::ExitCode> {
             ids[i / dim.max(1)],
             encoder.signature()
         );
+    }
+    if let Some(ids_out) = &ids_out {
+        if let Some(bad) = ids.iter().find(|id| id.is_empty() || id.contains(char::is_whitespace)) {
+            bail!("{}: id {bad:?} cannot be written one per line (empty, or holds whitespace)", a.input.display());
+        }
+        let row_type = match a.npy_dtype {
+            DtypeArg::F32 => RowType::F32,
+            DtypeArg::F16 => RowType::F16,
+        };
+        write_npy(&a.out, &emb, dim, row_type)?;
+        drbench_harness::io::atomic::write_atomic(ids_out, |w| ids.iter().try_for_each(|id| writeln!(w, "{id}")))?;
+        eprintln!(
+            "{} embeddings of dimension {dim} written to {} ({}), ids to {}",
+            ids.len(),
+            a.out.display(),
+            row_type.descr(),
+            ids_out.display()
+        );
+        return Ok(std::process::ExitCode::SUCCESS);
     }
     drbench_harness::io::atomic::write_atomic(&a.out, |w| {
         for (i, id) in ids.iter().enumerate() {

@@ -17,6 +17,7 @@ mod progress;
 mod quantize;
 mod report;
 mod run;
+mod search;
 mod threads;
 mod train;
 pub mod trec_eval;
@@ -54,6 +55,9 @@ enum Command {
     Run(run::RunArgs),
     /// Embeddings of a JSONL file of texts (for parity checks).
     Embed(embed::EmbedArgs),
+    /// Exact top-k over embeddings made anywhere (.npy, f32 or f16; ids one per line) under a memory budget,
+    /// to a TREC run.
+    Search(search::SearchArgs),
     /// Combine per-shard runs of `drbench run --shard i/n` into one.
     Merge(merge::MergeArgs),
     /// The main job: every (model, task) cell of an experiment preset (default: BM25, MiniLM and
@@ -86,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bm25(a) => bm25::run(a),
         Command::Run(a) => run::run(a),
         Command::Embed(a) => embed::run(a),
+        Command::Search(a) => search::run(a),
         Command::Merge(a) => merge::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Report(a) => report::run(a),

@@ -1,5 +1,5 @@
 //! Readers and writers for the file formats drbench speaks: BEIR, TREC qrels and runs, MS MARCO TSV,
-//! Tevatron training groups, parquet data files (feature `parquet`), and the files that make one dataset.
+//! Tevatron training groups, parquet data files (feature `parquet`), `.npy` embedding matrices (feature `npy`), and the files that make one dataset.
 
 pub mod atomic;
 mod beir;
@@ -7,6 +7,8 @@ mod data_files;
 pub mod fields;
 mod lines;
 mod msmarco;
+#[cfg(feature = "npy")]
+pub mod npy;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 mod qrels;

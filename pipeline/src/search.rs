@@ -1,0 +1,182 @@
+//! `drbench search`: exact top-k over embedding matrices made anywhere — `.npy` files of f32 or f16 rows (a corpus
+//! may come in several, read in order), ids one per line — streamed under a memory budget
+//! (`harness::dense_stream`) and written as a TREC run.
+
+use std::path::{Path, PathBuf};
+
+use drbench_harness::dense::hits_to_run;
+use drbench_harness::dense_stream::{BlockPlan, DocRows, stream_top_k};
+use drbench_harness::io::npy::{NpyMatrix, NpyShards, RowType};
+use drbench_harness::io::{LineReader, write_trec_run};
+
+use crate::error::{PipelineError, Result};
+use crate::progress::Progress;
+
+/// What to search and where the run goes.
+#[derive(Debug, Clone)]
+pub struct SearchOptions {
+    /// The corpus embeddings: one `.npy` matrix, or several (shards) whose rows follow each other.
+    pub corpus: Vec<PathBuf>,
+    /// The corpus ids, one per line, one per row of `corpus` in order.
+    pub corpus_ids: PathBuf,
+    /// The query embeddings (`.npy`).
+    pub queries: PathBuf,
+    /// The query ids, one per line.
+    pub query_ids: PathBuf,
+    /// Hits per query.
+    pub k: usize,
+    /// Bytes the search may hold at most (the ids included); `None`: [`default_memory_budget`].
+    pub memory_budget: Option<usize>,
+    /// The TREC run to write.
+    pub out: PathBuf,
+    /// The run's tag (its last column).
+    pub tag: String,
+}
+
+/// What a search did.
+#[derive(Debug, Clone)]
+pub struct SearchSummary {
+    /// Corpus rows searched.
+    pub docs: usize,
+    /// Queries.
+    pub queries: usize,
+    /// Values per row.
+    pub dim: usize,
+    /// How the corpus was stored (f16 if any shard was).
+    pub corpus_type: RowType,
+    /// The blocks chosen for the budget.
+    pub plan: BlockPlan,
+    /// The budget the blocks were chosen for.
+    pub memory_budget: usize,
+    /// Rows written to the run.
+    pub rows_written: usize,
+}
+
+/// A quarter of the machine's memory (`MemTotal` of `/proc/meminfo`); 1 GiB where that cannot be read.
+pub fn default_memory_budget() -> usize {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            let line = m.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib.saturating_mul(1024) / 4)
+        })
+        .unwrap_or(1 << 30)
+}
+
+/// Searches every query of `o.queries` over the corpus and writes the top `o.k` of each to `o.out` (score
+/// descending, ties by corpus row); nothing is written when any input is refused.
+pub fn search_embeddings(o: &SearchOptions, progress: &dyn Progress) -> Result<SearchSummary> {
+    if o.k == 0 {
+        return Err(PipelineError::Invalid("--k must be at least 1".into()));
+    }
+    let mut corpus = NpyShards::open(&o.corpus)?;
+    let mut queries = NpyMatrix::open(&o.queries)?;
+    if queries.dim() != corpus.dim() {
+        return Err(PipelineError::Invalid(format!(
+            "{}: its rows have {} values, but the corpus's have {}; both must come from the same encoder",
+            o.queries.display(),
+            queries.dim(),
+            corpus.dim()
+        )));
+    }
+    if u32::try_from(corpus.rows()).is_err() || u32::try_from(queries.rows()).is_err() {
+        return Err(PipelineError::Invalid(format!(
+            "{} corpus rows and {} queries: at most {} of each can be searched at once",
+            corpus.rows(),
+            queries.rows(),
+            u32::MAX
+        )));
+    }
+    let corpus_ids = IdList::read(&o.corpus_ids, corpus.rows(), "corpus")?;
+    let query_ids = IdList::read(&o.query_ids, queries.rows(), "queries")?;
+    let memory_budget = o.memory_budget.unwrap_or_else(default_memory_budget);
+    let ids_bytes = corpus_ids.bytes() + query_ids.bytes();
+    let plan = BlockPlan::for_budget(
+        corpus.rows(),
+        queries.rows(),
+        corpus.dim(),
+        o.k,
+        corpus.scratch_bytes_per_value(),
+        memory_budget,
+        ids_bytes,
+    )?;
+    let query_rows = queries.read_all()?;
+    progress.start("searching", (corpus.rows() * queries.rows().div_ceil(plan.query_block)) as u64);
+    let hits = stream_top_k(&mut corpus, &query_rows, o.k, plan, &|rows| progress.advance(rows as u64));
+    progress.finish();
+    let hits = hits?;
+    let qids: Vec<&str> = (0..query_ids.len()).map(|i| query_ids.get(i)).collect();
+    let run = hits_to_run(&hits, &qids, |row| corpus_ids.get(row as usize), o.k, false);
+    write_trec_run(&o.out, &run, &o.tag)?;
+    let corpus_type = if corpus.files().any(|(_, _, t)| t == RowType::F16) { RowType::F16 } else { RowType::F32 };
+    Ok(SearchSummary {
+        docs: corpus.rows(),
+        queries: queries.rows(),
+        dim: corpus.dim(),
+        corpus_type,
+        plan,
+        memory_budget,
+        rows_written: run.num_rows(),
+    })
+}
+
+/// Ids one per line in one text arena (8.8M MS MARCO ids take ~100 MB, not a `String` each).
+#[derive(Debug)]
+struct IdList {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl IdList {
+    /// The ids of `path`, which must be exactly `rows` non-empty lines without whitespace, none repeated.
+    fn read(path: &Path, rows: usize, what: &str) -> Result<IdList> {
+        let mut lines = LineReader::open(path)?;
+        let mut list = IdList { text: String::new(), ends: Vec::with_capacity(rows.min(1 << 24)) };
+        while let Some(id) = lines.next_str()? {
+            if id.is_empty() || id.contains(char::is_whitespace) {
+                let message = format!("{id:?} is not an id (one id per line, without spaces or tabs)");
+                return Err(lines.error(message).into());
+            }
+            if list.ends.len() == rows {
+                return Err(lines.error(format!("more ids than the {rows} rows of the {what} embeddings")).into());
+            }
+            list.text.push_str(id);
+            list.ends.push(list.text.len());
+        }
+        if list.ends.len() != rows {
+            return Err(drbench_harness::Error::file(
+                path,
+                format!("{} ids for the {rows} rows of the {what} embeddings", list.ends.len()),
+            )
+            .into());
+        }
+        list.text.shrink_to_fit();
+        list.ends.shrink_to_fit();
+        let mut order: Vec<u32> = (0..rows as u32).collect();
+        order.sort_unstable_by(|&a, &b| list.get(a as usize).cmp(list.get(b as usize)).then(a.cmp(&b)));
+        if let Some(w) = order.windows(2).find(|w| list.get(w[0] as usize) == list.get(w[1] as usize)) {
+            return Err(drbench_harness::Error::parse(
+                path,
+                u64::from(w[1]) + 1,
+                format!("id {:?} is also on line {}", list.get(w[1] as usize), w[0] + 1),
+            )
+            .into());
+        }
+        Ok(list)
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    /// What the list holds in memory.
+    fn bytes(&self) -> usize {
+        self.text.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
+    }
+}
