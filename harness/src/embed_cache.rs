@@ -188,10 +188,11 @@ impl EmbeddingCache {
         self.dir.join(format!("shard-{s:06}-{key:016x}.bin"))
     }
 
-    /// Embeddings of `texts` (row-major, `texts.len() × dim`) by `encoder` (the one the cache was opened for),
-    /// reading valid shards and encoding the others owned by `selection`. Rows of shards owned by other processes
-    /// (and not cached yet) are left as zeros and reported in `shards_skipped`. `progress(n)` is called with each
-    /// shard's size once it is available.
+    /// Embeddings of the texts of the shards `selection` owns (row-major, in text order: all of `texts` with
+    /// [`ShardSelection::ALL`]), by `encoder` (the one the cache was opened for), reading valid shards and encoding
+    /// the others. Shards owned by other processes are neither read nor encoded, and no memory is allocated for
+    /// them; they are counted in `shards_skipped`. `progress(n)` is called with each owned shard's size once it is
+    /// available.
     pub fn encode(
         &self,
         encoder: &mut dyn Encoder,
@@ -200,18 +201,22 @@ impl EmbeddingCache {
         progress: &mut dyn FnMut(usize),
     ) -> Result<(Vec<f32>, CacheReport), CacheError> {
         let dim = encoder.dim();
-        let mut out = vec![0f32; texts.len() * dim];
+        let owned_rows: usize =
+            texts.chunks(self.shard_size).enumerate().filter(|(s, _)| selection.owns(*s)).map(|(_, c)| c.len()).sum();
+        let mut out = vec![0f32; owned_rows * dim];
         let mut report = CacheReport::default();
+        let mut row0 = 0;
         for (s, chunk) in texts.chunks(self.shard_size).enumerate() {
+            if !selection.owns(s) {
+                report.shards_skipped += 1;
+                continue;
+            }
             let hashes: Vec<u64> = chunk.iter().map(|t| text_hash(t)).collect();
-            let rows = &mut out[s * self.shard_size * dim..(s * self.shard_size + chunk.len()) * dim];
+            let rows = &mut out[row0 * dim..(row0 + chunk.len()) * dim];
+            row0 += chunk.len();
             if self.read_shard(s, &hashes, dim, rows) {
                 report.shards_reused += 1;
                 progress(chunk.len());
-                continue;
-            }
-            if !selection.owns(s) {
-                report.shards_skipped += 1;
                 continue;
             }
             let emb = encoder.encode(chunk, self.role).map_err(CacheError::Encode)?;
@@ -381,16 +386,21 @@ mod tests {
         let texts: Vec<String> = (0..10).map(|i| format!("text {i}")).collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let mut enc = counting();
-        // Process 0 of 2 encodes shards 0 and 2; process 1 then finds those and encodes shard 1.
-        let (_, r) = encode(dir.path(), &mut enc, &refs, "0/2");
-        assert_eq!((r.shards_encoded, r.shards_skipped), (2, 1));
-        let (_, r) = encode(dir.path(), &mut enc, &refs, "1/2");
-        assert_eq!((r.shards_reused, r.shards_encoded), (2, 1));
+        // Process 0 of 2 encodes shards 0 and 2 (rows 0..4 and 8..10, and holds only those); process 1 then
+        // encodes shard 1 without reading the others.
+        let want = counting().encode(&refs, Role::Passage).unwrap();
+        let dim = enc.dim();
+        let (rows, r) = encode(dir.path(), &mut enc, &refs, "0/2");
+        assert_eq!((r.shards_reused, r.shards_encoded, r.shards_skipped), (0, 2, 1));
+        assert_eq!(rows, [&want[..4 * dim], &want[8 * dim..]].concat());
+        let (rows, r) = encode(dir.path(), &mut enc, &refs, "1/2");
+        assert_eq!((r.shards_reused, r.shards_encoded, r.shards_skipped), (0, 1, 2));
+        assert_eq!(rows, want[4 * dim..8 * dim]);
         assert_eq!(enc.calls, 10);
         // Everything cached now: identical vectors, no encoding.
         let (all, r) = encode(dir.path(), &mut enc, &refs, "0/1");
         assert_eq!((r.shards_reused, enc.calls), (3, 10));
-        assert_eq!(all, counting().encode(&refs, Role::Passage).unwrap());
+        assert_eq!(all, want);
         // A changed text invalidates only its shard.
         let mut changed = refs.clone();
         changed[5] = "something else";

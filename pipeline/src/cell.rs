@@ -209,7 +209,10 @@ fn dense_search(
     let t = Instant::now();
     let tokens_before = encoder.tokens_processed();
     let corpus_cache = EmbeddingCache::open(&cache.root, encoder, Role::Passage, cache.shard_size)?;
-    progress.start("encoding", passages.len() as u64);
+    let shard_size = cache.shard_size.max(1);
+    // This process's documents: with a shard selection, only those are encoded, held and searched.
+    let owned: Vec<usize> = (0..passages.len()).filter(|&i| cache.shards.owns(i / shard_size)).collect();
+    progress.start("encoding", owned.len() as u64);
     let encoded = corpus_cache.encode(encoder, &passage_refs, cache.shards, &mut |n| progress.advance(n as u64));
     progress.finish();
     let named = |e: CacheError, what: &str, id: &dyn Fn(usize) -> String| match e {
@@ -221,6 +224,8 @@ fn dense_search(
         other => other.into(),
     };
     let (doc_emb, report) = encoded.map_err(|e| named(e, "document", &|i| task.corpus.get(i).id.to_string()))?;
+    drop(passage_refs);
+    drop(passages);
     timings.index = t.elapsed().as_secs_f64();
     let corpus_tokens = encoder.tokens_processed() - tokens_before;
 
@@ -232,16 +237,9 @@ fn dense_search(
         .map_err(|e| named(e, "query", &|i| task.queries.get(i).id.to_string()))?;
     timings.encode_queries = t.elapsed().as_secs_f64();
 
-    let shard_size = cache.shard_size.max(1);
-    let owned: Vec<usize> = (0..passages.len()).filter(|&i| cache.shards.owns(i / shard_size)).collect();
     let t = Instant::now();
-    let run = if cache.shards == ShardSelection::ALL {
-        search_embeddings(task, &doc_emb, None, &q_emb, encoder.dim(), opts)
-    } else {
-        let dim = encoder.dim();
-        let mine: Vec<f32> = owned.iter().flat_map(|&i| doc_emb[i * dim..(i + 1) * dim].iter().copied()).collect();
-        search_embeddings(task, &mine, Some(&owned), &q_emb, dim, opts)
-    };
+    let rows = (cache.shards != ShardSelection::ALL).then_some(owned.as_slice());
+    let run = search_embeddings(task, &doc_emb, rows, &q_emb, encoder.dim(), opts);
     timings.search = t.elapsed().as_secs_f64();
     let dense = DenseReport {
         cache: report,
