@@ -61,7 +61,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<ExitCode> {
     let s = search_embeddings(&options, &Bars::default())?;
     eprintln!(
         "{} queries x {} docs ({} values, {}) searched exactly in {} pass(es) of {}-row blocks (at most {} of the \
-         {} budget) -> {} rows in {}",
+         {} budget) -> {} rows in {}; ids {:.2} s, search {:.2} s, writing {:.2} s",
         s.queries,
         s.docs,
         s.dim,
@@ -71,7 +71,10 @@ pub fn run(a: SearchArgs) -> anyhow::Result<ExitCode> {
         human_bytes(s.plan.peak_bytes),
         human_bytes(s.memory_budget),
         s.rows_written,
-        options.out.display()
+        options.out.display(),
+        s.ids_s,
+        s.search_s,
+        s.write_s
     );
     Ok(ExitCode::SUCCESS)
 }

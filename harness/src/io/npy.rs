@@ -167,7 +167,7 @@ impl NpyMatrix {
         let offset = self.data_offset + (start * self.dim * self.row_type.bytes()) as u64;
         let io = |e| Error::io(&self.path, e);
         self.file.seek(SeekFrom::Start(offset)).map_err(io)?;
-        out.clear();
+        // Every value is overwritten below: a recycled buffer of the right size is not cleared first.
         out.resize(values, 0.0);
         match self.row_type {
             RowType::F32 => {
@@ -295,18 +295,23 @@ impl DocRows for NpyShards {
         if start.checked_add(count).is_none_or(|end| end > self.rows) {
             return Err(Error::Invalid(format!("rows {start}..+{count} asked of {} rows", self.rows)));
         }
+        let (mut row, end) = (start, start + count);
+        let shard_of = |row: usize| self.starts.partition_point(|&s| s <= row) - 1;
+        if count > 0 {
+            let i = shard_of(row);
+            if row - self.starts[i] + count <= self.shards[i].rows {
+                // The whole block in one shard: read straight into `out`.
+                return self.shards[i].read_rows(row - self.starts[i], count, out);
+            }
+        }
         out.clear();
         out.reserve(count * self.dim);
         let mut piece = Vec::new();
-        let (mut row, end) = (start, start + count);
         while row < end {
-            let i = self.starts.partition_point(|&s| s <= row) - 1;
+            let i = shard_of(row);
             let shard = &mut self.shards[i];
             let local = row - self.starts[i];
             let n = (shard.rows - local).min(end - row);
-            if n == count {
-                return shard.read_rows(local, n, out);
-            }
             shard.read_rows(local, n, &mut piece)?;
             out.extend_from_slice(&piece);
             row += n;
