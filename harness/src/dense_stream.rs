@@ -298,6 +298,11 @@ mod tests {
             assert!(plan.doc_block >= MIN_DOC_BLOCK.min(n_docs) && plan.doc_block <= MAX_DOC_BLOCK, "{plan:?}");
             assert!(plan.query_block >= 1 && plan.query_block <= n_q, "{plan:?}");
         }
+        // MS MARCO dev at the 7B width in f16 (bench/results/README.md): one pass under 1 GiB, two under 256 MiB.
+        let plan = BlockPlan::for_budget(8_841_823, 6980, 3584, 1000, 2, 1 << 30, 0).unwrap();
+        assert_eq!((plan.query_block, plan.blocks(8_841_823, 6980) > 0), (6980, true), "{plan:?}");
+        let plan = BlockPlan::for_budget(8_841_823, 6980, 3584, 1000, 2, 256 << 20, 0).unwrap();
+        assert_eq!(6980usize.div_ceil(plan.query_block), 2, "{plan:?}");
         // All 500 queries in one pass under 256 MiB: the corpus is read once.
         let plan = BlockPlan::for_budget(2_000_000, 500, 256, 100, 4, 256 << 20, 0).unwrap();
         assert_eq!(plan.query_block, 500);
