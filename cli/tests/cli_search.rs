@@ -164,6 +164,8 @@ fn unusable_inputs_are_refused_naming_the_file() {
     write_ids(&d.join("corpus.ids"), "d", 10);
     write_ids(&d.join("q.ids"), "q", 2);
     write_ids(&d.join("nine.ids"), "d", 9);
+    write_npy(&d.join("q0.npy"), &[], 4, RowType::F32).unwrap();
+    std::fs::write(d.join("none.ids"), "").unwrap();
     std::fs::write(d.join("dup.ids"), "a\nb\nc\nd\ne\nc\nf\ng\nh\ni\n").unwrap();
     std::fs::write(d.join("space.ids"), "a\nb c\n").unwrap();
     std::fs::write(d.join("not.npy"), "id\ttext\n").unwrap();
@@ -206,6 +208,11 @@ fn unusable_inputs_are_refused_naming_the_file() {
             "space in id",
             base("c.npy", "corpus.ids", "q.npy", "space.ids", &[]),
             format!("{}:2: \"b c\" is not an id", p("space.ids")),
+        ),
+        (
+            "no queries",
+            base("c.npy", "corpus.ids", "q0.npy", "none.ids", &[]),
+            format!("{}: no query rows to search", p("q0.npy")),
         ),
         ("k 0", base("c.npy", "corpus.ids", "q.npy", "q.ids", &["--k", "0"]), "--k must be at least 1".into()),
         (

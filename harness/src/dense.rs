@@ -113,7 +113,8 @@ impl CandidateBlock {
 
     /// Bytes these buffers take at most for `queries` queries, `k` hits and blocks of `doc_block` rows.
     pub(crate) fn bytes(queries: usize, k: usize, doc_block: usize) -> usize {
-        queries * (2 * k.max(1) + doc_block) * std::mem::size_of::<u64>()
+        let keys = k.max(1).saturating_mul(2).saturating_add(doc_block);
+        queries.saturating_mul(keys).saturating_mul(std::mem::size_of::<u64>())
     }
 
     /// Scores the block's queries (`qn × dim`) against `block` (rows `d0..`, `dn × dim`) into `scores` and keeps the

@@ -92,17 +92,17 @@ impl BlockPlan {
         let min_docs = MIN_DOC_BLOCK.min(n_docs.max(1));
         let mut qn = n_queries.max(1);
         loop {
-            let fixed = Self::fixed_bytes(n_queries, dim, k) + reserved;
-            let per_doc = Self::per_doc_bytes(qn, dim, scratch_bytes_per_value);
+            let fixed = Self::fixed_bytes(n_queries, dim, k).saturating_add(reserved);
+            let per_doc = Self::per_doc_bytes(qn, dim, scratch_bytes_per_value).max(1);
             let per_query_block = CandidateBlock::bytes(qn, k, 0);
-            let doc_block = budget.saturating_sub(fixed + per_query_block) / per_doc;
+            let doc_block = budget.saturating_sub(fixed.saturating_add(per_query_block)) / per_doc;
             if doc_block >= min_docs {
                 let doc_block = doc_block.min(MAX_DOC_BLOCK).min(n_docs.max(1));
                 let peak_bytes = fixed + per_query_block + doc_block * per_doc;
                 return Ok(BlockPlan { query_block: qn, doc_block, peak_bytes });
             }
             if qn == 1 {
-                let least = fixed + per_query_block + min_docs * per_doc;
+                let least = fixed.saturating_add(per_query_block).saturating_add(min_docs.saturating_mul(per_doc));
                 return Err(Error::Invalid(format!(
                     "a memory budget of {} is too small for {n_queries} queries of {dim} values and k = {k}: the \
                      queries, their results{} and one query's buffers need at least {}",
@@ -117,13 +117,15 @@ impl BlockPlan {
 
     /// What does not depend on the blocks: the queries as f32 and every query's hits.
     fn fixed_bytes(n_queries: usize, dim: usize, k: usize) -> usize {
-        n_queries * dim * 4 + n_queries * k * std::mem::size_of::<DenseHit>()
+        let hits = n_queries.saturating_mul(k).saturating_mul(std::mem::size_of::<DenseHit>());
+        n_queries.saturating_mul(dim).saturating_mul(4).saturating_add(hits)
     }
 
     /// What one more document row per block costs: its f32 copies in flight, its scratch bytes while read, its
     /// scores and its candidate keys for `qn` queries.
     fn per_doc_bytes(qn: usize, dim: usize, scratch_bytes_per_value: usize) -> usize {
-        BLOCKS_IN_FLIGHT * dim * 4 + dim * scratch_bytes_per_value + qn * 4 + qn * std::mem::size_of::<u64>()
+        let rows = dim.saturating_mul(BLOCKS_IN_FLIGHT * 4 + scratch_bytes_per_value);
+        rows.saturating_add(qn.saturating_mul(4 + std::mem::size_of::<u64>()))
     }
 
     /// How many document blocks the search reads in all (every pass over the documents).
@@ -308,6 +310,8 @@ mod tests {
         assert_eq!(plan.query_block, 500);
         let err = BlockPlan::for_budget(1000, 6980, 3584, 1000, 2, 64 << 20, 0).unwrap_err().to_string();
         assert!(err.starts_with("a memory budget of 64 MiB is too small for 6980 queries"), "{err}");
+        // Sizes no file could have are refused, not overflowed.
+        assert!(BlockPlan::for_budget(usize::MAX, usize::MAX, usize::MAX, usize::MAX, 2, 1 << 30, usize::MAX).is_err());
         // What the caller reserves counts: a budget that fits alone does not fit beside it.
         let alone = BlockPlan::for_budget(10_000, 10, 64, 10, 0, 1 << 20, 0).unwrap();
         assert!(alone.peak_bytes <= 1 << 20);

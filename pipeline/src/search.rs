@@ -88,6 +88,13 @@ pub fn search_embeddings(o: &SearchOptions, progress: &dyn Progress) -> Result<S
             corpus.dim()
         )));
     }
+    for (rows, path, what) in [(corpus.rows(), o.corpus.first(), "corpus"), (queries.rows(), Some(&o.queries), "query")]
+    {
+        if rows == 0 {
+            let path = path.map_or(String::new(), |p| format!("{}: ", p.display()));
+            return Err(PipelineError::Invalid(format!("{path}no {what} rows to search")));
+        }
+    }
     if u32::try_from(corpus.rows()).is_err() || u32::try_from(queries.rows()).is_err() {
         return Err(PipelineError::Invalid(format!(
             "{} corpus rows and {} queries: at most {} of each can be searched at once",
