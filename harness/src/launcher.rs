@@ -42,6 +42,22 @@ pub struct LaunchedShard {
     pub local_rank: Option<usize>,
 }
 
+impl LaunchedShard {
+    /// The CUDA device this process uses: its `LOCAL_RANK` (torchrun starts one process per GPU of a node), taken
+    /// modulo the devices `CUDA_VISIBLE_DEVICES` leaves it when that is set (Slurm's `--gpus-per-task=1` shows
+    /// each task its own GPU alone, as device 0); 0 without a local rank.
+    pub fn cuda_ordinal(&self, env: &dyn Fn(&str) -> Option<String>) -> usize {
+        let Some(rank) = self.local_rank else { return 0 };
+        match env("CUDA_VISIBLE_DEVICES") {
+            Some(v) => match v.split(',').filter(|d| !d.trim().is_empty()).count() {
+                0 => 0,
+                visible => rank % visible,
+            },
+            None => rank,
+        }
+    }
+}
+
 /// The shard of this process from `env` (a variable's value, e.g. `|k| std::env::var(k).ok()`); `count` is the
 /// number of shards when the launcher does not tell it (Kubernetes). Refuses when no launcher is found, when a
 /// variable is not an integer, or when the index is not below the count.
@@ -155,6 +171,26 @@ mod tests {
             assert_eq!((got.launcher, got.selection), (*launcher, ShardSelection { index: *index, count: *n }));
         }
         assert_eq!(from(&[("RANK", "1"), ("WORLD_SIZE", "2"), ("LOCAL_RANK", "1")], None).unwrap().local_rank, Some(1));
+    }
+
+    #[test]
+    fn the_cuda_device_follows_local_rank_within_the_visible_devices() {
+        let torchrun = |local: &str| from(&[("RANK", "5"), ("WORLD_SIZE", "8"), ("LOCAL_RANK", local)], None).unwrap();
+        let env = |visible: Option<&'static str>| {
+            move |k: &str| (k == "CUDA_VISIBLE_DEVICES").then_some(visible?.to_string())
+        };
+        // (LOCAL_RANK, CUDA_VISIBLE_DEVICES, the ordinal)
+        for (local, visible, want) in [
+            ("5", None, 5),
+            ("5", Some("0,1,2,3,4,5,6,7"), 5),
+            ("5", Some("3"), 0),
+            ("3", Some("4,5"), 1),
+            ("2", Some(""), 0),
+        ] {
+            assert_eq!(torchrun(local).cuda_ordinal(&env(visible)), want, "LOCAL_RANK {local}, {visible:?}");
+        }
+        let slurm = from(&[("SLURM_PROCID", "3"), ("SLURM_NTASKS", "8")], None).unwrap();
+        assert_eq!(slurm.cuda_ordinal(&env(None)), 0);
     }
 
     #[test]

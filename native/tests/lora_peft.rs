@@ -30,6 +30,7 @@ fn spec(adapter: Option<PathBuf>, merge: bool) -> EncoderSpec {
         mode: Mode::Eos,
         max_length: None,
         device: DeviceKind::Cpu,
+        cuda_ordinal: 0,
         precision: Precision::F32,
         gguf: GgufWeights::Dequantized,
         normalize: true,

@@ -167,6 +167,7 @@ fn reference(
         mode,
         max_length: None,
         device: DeviceKind::Cpu,
+        cuda_ordinal: 0,
         precision: Precision::F32,
         gguf: GgufWeights::Quantized,
         normalize: true,

@@ -127,6 +127,7 @@ impl DenseSpec {
             mode: self.mode,
             max_length: self.max_length,
             device,
+            cuda_ordinal: 0,
             precision: self.dtype.resolve(device),
             gguf: self.gguf_weights,
             normalize: self.normalize,

@@ -54,6 +54,7 @@ fn dense_cell(case: &Case, task: &Task, device: DeviceKind) -> Evaluation {
         mode: case.mode,
         max_length: case.max_length,
         device,
+        cuda_ordinal: 0,
         precision: Precision::F32,
         gguf: GgufWeights::Dequantized,
         normalize: true,

@@ -10,6 +10,8 @@ use drbench_harness::embed_cache::ShardSelection;
 use drbench_harness::io::write_trec_run;
 use drbench_harness::launcher::shard_from_launcher;
 use drbench_native::encoders::build::build_encoder;
+use drbench_native::encoders::device::DeviceKind;
+use drbench_native::encoders::spec::EncoderSpec;
 use drbench_native::store::{Store, default_cache_dir};
 use drbench_pipeline::cell::{
     CacheSettings, CellOptions, RUN_MEASURES, Retriever, cell_record, run_cell, write_cell_folder,
@@ -68,11 +70,22 @@ pub struct RunArgs {
 
 pub fn run(a: RunArgs) -> anyhow::Result<std::process::ExitCode> {
     super::threads::init(a.threads)?;
+    // With --shard auto the launcher also says which GPU of the node is this process's (torchrun's LOCAL_RANK).
+    let mut cuda_ordinal = 0;
     let shards = match a.shard.as_deref() {
         Some("auto") => {
-            let launched = shard_from_launcher(&|k| std::env::var(k).ok(), a.shard_count)?;
+            let env = |k: &str| std::env::var(k).ok();
+            let launched = shard_from_launcher(&env, a.shard_count)?;
             let s = launched.selection;
-            eprintln!("shard {}/{} (from {})", s.index, s.count, launched.launcher.name());
+            if a.model.device == DeviceKind::Cuda {
+                cuda_ordinal = launched.cuda_ordinal(&env);
+            }
+            let gpu = if a.model.device == DeviceKind::Cuda {
+                format!(", CUDA device {cuda_ordinal}")
+            } else {
+                String::new()
+            };
+            eprintln!("shard {}/{} (from {}{gpu})", s.index, s.count, launched.launcher.name());
             s
         }
         Some(_) if a.shard_count.is_some() => bail!("--shard-count goes with --shard auto (--shard I/N gives N)"),
@@ -86,7 +99,8 @@ pub fn run(a: RunArgs) -> anyhow::Result<std::process::ExitCode> {
     let remove_query_self = a.remove_query_self || task.info.remove_query_self;
     let dense = a.model.dense();
     let t_load = Instant::now();
-    let mut encoder = build_encoder(&dense.encoder_spec(&store, a.model.device)?)?;
+    let spec = EncoderSpec { cuda_ordinal, ..dense.encoder_spec(&store, a.model.device)? };
+    let mut encoder = build_encoder(&spec)?;
     let load_s = t_load.elapsed().as_secs_f64();
     let cache = CacheSettings {
         root: a.embed_cache.clone().unwrap_or_else(|| default_cache_dir().join("embeddings")),

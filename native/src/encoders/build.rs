@@ -6,7 +6,7 @@ use drbench_harness::bert::Pooling;
 use drbench_harness::encoder::Encoder;
 
 use super::bert::{BertEncoder, BertOptions};
-use super::device::{Precision, device};
+use super::device::{Precision, device_at};
 use super::error::{ModelError, Result};
 use super::llm::{LlmEncoder, LlmOptions};
 use super::lora::Adapter;
@@ -28,7 +28,7 @@ fn model_type(dir: &std::path::Path) -> Result<String> {
 /// tokenizer and settings for caches and reports.
 pub fn build_encoder(spec: &EncoderSpec) -> Result<Box<dyn Encoder>> {
     let spec = &spec.resolved();
-    let dev = device(spec.device)?;
+    let dev = device_at(spec.device, spec.cuda_ordinal)?;
     if spec.adapter.is_some() && matches!(spec.mode, Mode::Mean | Mode::Cls) {
         return Err(ModelError::Unsupported("LoRA adapters are for LLM retrievers (promptreps or eos)".into()));
     }

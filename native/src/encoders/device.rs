@@ -77,13 +77,19 @@ impl Precision {
     }
 }
 
-/// The candle device for `kind`.
+/// The candle device for `kind` (CUDA: the first visible GPU).
 pub fn device(kind: DeviceKind) -> Result<Device> {
+    device_at(kind, 0)
+}
+
+/// The candle device for `kind`, CUDA device `cuda_ordinal` (ignored on the CPU).
+pub fn device_at(kind: DeviceKind, cuda_ordinal: usize) -> Result<Device> {
     match kind {
         DeviceKind::Cpu => Ok(Device::Cpu),
         DeviceKind::Cuda => {
             if cfg!(feature = "cuda") {
-                Ok(Device::new_cuda(0)?)
+                Device::new_cuda(cuda_ordinal)
+                    .map_err(|e| ModelError::Unsupported(format!("CUDA device {cuda_ordinal} cannot be opened: {e}")))
             } else {
                 Err(ModelError::Unsupported(
                     "this drbench was built without CUDA; rebuild with `--features cuda` on a machine with the CUDA toolkit"

@@ -259,6 +259,7 @@ mod tests {
             mode: Mode::Promptreps,
             max_length: Some(512),
             device: DeviceKind::Cpu,
+            cuda_ordinal: 0,
             precision: Precision::Bf16,
             gguf: GgufWeights::Dequantized,
             normalize: true,

@@ -47,6 +47,9 @@ pub struct EncoderSpec {
     pub max_length: Option<usize>,
     /// Device.
     pub device: DeviceKind,
+    /// Which CUDA device (0 = the first visible one; a torchrun process's `LOCAL_RANK`). Where, not what: no
+    /// part of the signature or the records.
+    pub cuda_ordinal: usize,
     /// Precision (`auto` is resolved for the device when the encoder is built).
     pub precision: Precision,
     /// GGUF weights kept quantized or dequantized.
