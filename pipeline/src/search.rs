@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use drbench_harness::data::ScoredDoc;
 use drbench_harness::dense::hits_to_run;
 use drbench_harness::dense_stream::{BlockPlan, DocRows, stream_top_k};
 use drbench_harness::io::npy::{NpyMatrix, NpyShards, RowType};
@@ -27,7 +28,8 @@ pub struct SearchOptions {
     pub query_ids: PathBuf,
     /// Hits per query.
     pub k: usize,
-    /// Bytes the search may hold at most (the ids included); `None`: [`default_memory_budget`].
+    /// Bytes the search may hold at most (the ids and the run built before writing included); `None`:
+    /// [`default_memory_budget`].
     pub memory_budget: Option<usize>,
     /// The TREC run to write.
     pub out: PathBuf,
@@ -108,6 +110,11 @@ pub fn search_embeddings(o: &SearchOptions, progress: &dyn Progress) -> Result<S
     let query_ids = IdList::read(&o.query_ids, queries.rows(), "queries")?;
     let ids_s = t.elapsed().as_secs_f64();
     let memory_budget = o.memory_budget.unwrap_or_else(default_memory_budget);
+    // Held beside the search: the ids, and the run built from the hits before it is written.
+    let run_bytes = queries
+        .rows()
+        .saturating_mul(o.k.min(corpus.rows()))
+        .saturating_mul(std::mem::size_of::<ScoredDoc>() + corpus_ids.mean_len().next_multiple_of(8).max(16));
     let ids_bytes = corpus_ids.bytes() + query_ids.bytes();
     let plan = BlockPlan::for_budget(
         corpus.rows(),
@@ -116,7 +123,7 @@ pub fn search_embeddings(o: &SearchOptions, progress: &dyn Progress) -> Result<S
         o.k,
         corpus.scratch_bytes_per_value(),
         memory_budget,
-        ids_bytes,
+        ids_bytes.saturating_add(run_bytes),
     )?;
     let t = Instant::now();
     let query_rows = queries.read_all()?;
@@ -196,6 +203,11 @@ impl IdList {
 
     fn len(&self) -> usize {
         self.ends.len()
+    }
+
+    /// The mean id length in bytes.
+    fn mean_len(&self) -> usize {
+        self.text.len() / self.ends.len().max(1)
     }
 
     fn get(&self, i: usize) -> &str {
