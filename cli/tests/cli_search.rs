@@ -244,3 +244,27 @@ fn unusable_inputs_are_refused_naming_the_file() {
         assert!(!d.join("run.trec").exists(), "{name} wrote a run");
     }
 }
+
+#[test]
+fn embed_refuses_ids_its_ids_file_cannot_hold_before_encoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, "{\"id\": \"a\", \"text\": \"one\"}\n{\"id\": \"b c\", \"text\": \"two\"}\n").unwrap();
+    let out = dir.path().join("out.npy");
+    let mut embed = vec!["embed".to_string()];
+    embed.extend(tiny_qwen2());
+    embed.extend(
+        ["--role", "query", "--input", &input.display().to_string(), "--out", &out.display().to_string()]
+            .map(String::from),
+    );
+    let (code, err) = run_drbench(dir.path(), &embed);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("id \"b c\" cannot be written one per line"), "{err}");
+    assert!(!out.exists() && !dir.path().join("out.ids").exists());
+    // JSONL output holds such ids; the f16 choice is for .npy alone.
+    embed.pop();
+    embed.extend(["out.jsonl".to_string(), "--npy-dtype".into(), "f16".into()]);
+    let (code, err) = run_drbench(dir.path(), &embed);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--npy-dtype f16 is for a .npy --out"), "{err}");
+}

@@ -95,6 +95,12 @@ pub fn run(a: EmbedArgs) -> anyhow::Result<std::process::ExitCode> {
     if texts.is_empty() {
         bail!("{}: no records", a.input.display());
     }
+    // Before the encoding: ids a .npy output's ids file cannot hold.
+    if ids_out.is_some()
+        && let Some(bad) = ids.iter().find(|id| id.is_empty() || id.contains(char::is_whitespace))
+    {
+        bail!("{}: id {bad:?} cannot be written one per line (empty, or holds whitespace)", a.input.display());
+    }
     let mut encoder = build_encoder(&a.model.spec(&drbench_native::store::Store::from_env())?)?;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let t = std::time::Instant::now();
@@ -117,9 +123,6 @@ pub fn run(a: EmbedArgs) -> anyhow::Result<std::process::ExitCode> {
         );
     }
     if let Some(ids_out) = &ids_out {
-        if let Some(bad) = ids.iter().find(|id| id.is_empty() || id.contains(char::is_whitespace)) {
-            bail!("{}: id {bad:?} cannot be written one per line (empty, or holds whitespace)", a.input.display());
-        }
         let row_type = match a.npy_dtype {
             DtypeArg::F32 => RowType::F32,
             DtypeArg::F16 => RowType::F16,
