@@ -96,3 +96,23 @@ fn bm25_query_analysis_counts_many_distinct_terms_as_a_naive_count_does() {
     let first_difference = terms.iter().zip(&naive).find(|(a, b)| a != b);
     assert!(first_difference.is_none(), "{first_difference:?}");
 }
+
+/// One judgment at relevance 999,999 (the largest level read) makes a million relevance levels: trec_eval's gain
+/// map is built in linear time, not quadratic (a proptest once ran for 14 minutes on such a qrels), and the values
+/// stay trec_eval's.
+#[test]
+fn a_qrels_with_a_huge_relevance_level_is_evaluated_in_linear_time() {
+    use drbench_harness::trec_eval::{InputFile, Options, trec_eval};
+    let qrels = b"q 0 a 999999\nq 0 b 1\n".to_vec();
+    let run = b"q Q0 b 1 2.0 t\nq Q0 a 2 1.0 t\n".to_vec();
+    let opts = Options { measures: vec!["ndcg".into(), "ndcg_cut.10".into()], ..Options::default() };
+    let path = std::path::Path::new("huge-level");
+    let mut out = Vec::new();
+    trec_eval(&opts, InputFile { path, bytes: &qrels }, InputFile { path, bytes: &run }, None, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    // Ideal: a (gain 999999) then b (gain 1); ranked: b then a.
+    let ideal = 999_999.0 + 1.0 / 3f64.log2();
+    let dcg = 1.0 + 999_999.0 / 3f64.log2();
+    let want = format!("{:.4}", dcg / ideal);
+    assert!(text.lines().any(|l| l.starts_with("ndcg ") && l.ends_with(&want)), "{text} (want {want})");
+}

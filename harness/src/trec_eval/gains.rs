@@ -21,9 +21,13 @@ pub fn setup_gains(pairs: &[(String, f64)], rr: &ResRels) -> Vec<RelGain> {
         .filter(|(name, _)| valid_int(name))
         .map(|(name, gain)| RelGain { rel_level: super::input::atol(name.as_bytes()), gain: *gain, num_at_level: 0 })
         .collect();
+    // Only a parameter can name a level already in the map (the levels pushed below are each one new), so only
+    // the parameters are searched: linear, not quadratic, in the number of levels (a relevance of 999999 makes a
+    // million).
+    let from_params = gains.len();
     for level in 0..rr.num_rel_levels {
         let count = rr.rel_levels[level];
-        match gains.iter_mut().find(|g| g.rel_level == level as i64) {
+        match gains[..from_params].iter_mut().find(|g| g.rel_level == level as i64) {
             Some(g) => g.num_at_level = count,
             None => gains.push(RelGain { rel_level: level as i64, gain: level as f64, num_at_level: count }),
         }
