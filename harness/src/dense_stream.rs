@@ -128,9 +128,9 @@ impl BlockPlan {
         rows.saturating_add(qn.saturating_mul(4 + std::mem::size_of::<u64>()))
     }
 
-    /// How many document blocks the search reads in all (every pass over the documents).
-    pub fn blocks(&self, n_docs: usize, n_queries: usize) -> u64 {
-        (n_queries.div_ceil(self.query_block) * n_docs.div_ceil(self.doc_block)) as u64
+    /// How many passes over the documents a search of `n_queries` makes.
+    pub fn passes(&self, n_queries: usize) -> usize {
+        n_queries.div_ceil(self.query_block)
     }
 }
 
@@ -302,9 +302,9 @@ mod tests {
         }
         // MS MARCO dev at the 7B width in f16 (bench/results/README.md): one pass under 1 GiB, two under 256 MiB.
         let plan = BlockPlan::for_budget(8_841_823, 6980, 3584, 1000, 2, 1 << 30, 0).unwrap();
-        assert_eq!((plan.query_block, plan.blocks(8_841_823, 6980) > 0), (6980, true), "{plan:?}");
+        assert_eq!((plan.query_block, plan.passes(6980)), (6980, 1), "{plan:?}");
         let plan = BlockPlan::for_budget(8_841_823, 6980, 3584, 1000, 2, 256 << 20, 0).unwrap();
-        assert_eq!(6980usize.div_ceil(plan.query_block), 2, "{plan:?}");
+        assert_eq!(plan.passes(6980), 2, "{plan:?}");
         // All 500 queries in one pass under 256 MiB: the corpus is read once.
         let plan = BlockPlan::for_budget(2_000_000, 500, 256, 100, 4, 256 << 20, 0).unwrap();
         assert_eq!(plan.query_block, 500);

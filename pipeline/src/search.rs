@@ -8,6 +8,7 @@ use std::time::Instant;
 use drbench_harness::data::ScoredDoc;
 use drbench_harness::dense::hits_to_run;
 use drbench_harness::dense_stream::{BlockPlan, DocRows, stream_top_k};
+use drbench_harness::io::fields::is_trec_field;
 use drbench_harness::io::npy::{NpyMatrix, NpyShards, RowType};
 use drbench_harness::io::{LineReader, write_trec_run};
 use rustc_hash::FxHashMap;
@@ -127,7 +128,7 @@ pub fn search_embeddings(o: &SearchOptions, progress: &dyn Progress) -> Result<S
     )?;
     let t = Instant::now();
     let query_rows = queries.read_all()?;
-    progress.start("searching", (corpus.rows() * queries.rows().div_ceil(plan.query_block)) as u64);
+    progress.start("searching", (corpus.rows() * plan.passes(queries.rows())) as u64);
     let hits = stream_top_k(&mut corpus, &query_rows, o.k, plan, &|rows| progress.advance(rows as u64));
     progress.finish();
     let hits = hits?;
@@ -167,7 +168,7 @@ impl IdList {
         let file_len = std::fs::metadata(path).map(|m| m.len() as usize).unwrap_or(0);
         let mut list = IdList { text: String::with_capacity(file_len), ends: Vec::with_capacity(rows) };
         while let Some(id) = lines.next_str()? {
-            if id.is_empty() || id.contains(char::is_whitespace) {
+            if !is_trec_field(id) {
                 let message = format!("{id:?} is not an id (one id per line, without spaces or tabs)");
                 return Err(lines.error(message).into());
             }

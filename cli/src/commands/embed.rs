@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 use drbench_harness::encoder::Role;
+use drbench_harness::io::fields::is_trec_field;
 use drbench_harness::io::npy::{RowType, write_npy};
 use drbench_native::encoders::build::build_encoder;
 use serde::Deserialize;
@@ -97,7 +98,7 @@ pub fn run(a: EmbedArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     // Before the encoding: ids a .npy output's ids file cannot hold.
     if ids_out.is_some()
-        && let Some(bad) = ids.iter().find(|id| id.is_empty() || id.contains(char::is_whitespace))
+        && let Some(bad) = ids.iter().find(|id| !is_trec_field(id))
     {
         bail!("{}: id {bad:?} cannot be written one per line (empty, or holds whitespace)", a.input.display());
     }

@@ -66,7 +66,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<ExitCode> {
         s.docs,
         s.dim,
         s.corpus_type.name(),
-        s.queries.div_ceil(s.plan.query_block),
+        s.plan.passes(s.queries),
         s.plan.doc_block,
         human_bytes(s.plan.peak_bytes),
         human_bytes(s.memory_budget),
